@@ -1,0 +1,122 @@
+"""The gateway: the one public entry. Authenticates, routes ``/v1/…`` to the owning service with a signed
+principal, aggregates readiness and serves one merged OpenAPI document. Holds no business rule."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.responses import Response
+
+from gateway.auth import authenticate
+from gateway.config import GatewaySettings, get_settings
+from gateway.openapi import MergedOpenAPI
+from gateway.routing import Proxy, service_for_path
+from services.common.app import problem_openapi
+from services.common.db import Database
+from services.common.errors import install_problem_handlers, problem_response
+from services.common.health import Health, Readiness
+from services.common.logging import configure_logging
+from services.common.migrations import current_revision, head_revision
+from services.common.requestid import RequestIdMiddleware
+
+PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+async def _service_readiness(client: aiohttp.ClientSession, url: str, timeout: float) -> dict[str, Any]:
+    try:
+        async with client.get(url + "/readyz", timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+            body = await response.json(content_type=None)
+            return {"status": "ready" if response.status == 200 else "not_ready", "detail": body}
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        return {"status": "unavailable", "error": type(exc).__name__}
+
+
+def _own_readiness(database: Database) -> dict[str, Any]:
+    try:
+        with database.engine.connect() as connection:
+            revision = current_revision(connection, "gateway")
+        head = head_revision("gateway")
+        return {"status": "ready" if revision == head else "not_ready", "migration": revision, "head": head}
+    except Exception as exc:  # readiness reports failures instead of raising them
+        return {"status": "unavailable", "error": type(exc).__name__}
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    proxy = Proxy(settings)
+    merged_openapi = MergedOpenAPI(settings.service_urls(), settings.readiness_timeout_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, json=settings.log_json)
+        app.state.database = Database(settings.database_url)
+        await proxy.start()
+        try:
+            yield
+        finally:
+            await proxy.close()
+            app.state.database.dispose()
+
+    app = FastAPI(
+        title="Sasar API",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.proxy = proxy
+    install_problem_handlers(app)
+    app.add_middleware(RequestIdMiddleware, component="gateway")
+    gateway_openapi = problem_openapi(app)
+
+    @app.get("/healthz", response_model=Health, tags=["health"], summary="The gateway process is up")
+    async def healthz() -> Health:
+        return Health(status="ok", component="gateway")
+
+    @app.get(
+        "/readyz",
+        response_model=Readiness,
+        tags=["health"],
+        summary="Every service and database answers",
+        responses={503: {"model": Readiness, "description": "Some component is not ready"}},
+    )
+    async def readyz() -> JSONResponse:
+        services = settings.service_urls()
+        results = await asyncio.gather(
+            *(
+                _service_readiness(proxy.client, url, settings.readiness_timeout_seconds)
+                for url in services.values()
+            )
+        )
+        checks: dict[str, Any] = {"gateway": await asyncio.to_thread(_own_readiness, app.state.database)}
+        checks.update(zip(services, results, strict=True))
+        ready = all(check["status"] == "ready" for check in checks.values())
+        body = {"status": "ready" if ready else "not_ready", "component": "gateway", "checks": checks}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_document() -> JSONResponse:
+        return JSONResponse(await merged_openapi.document(proxy.client, gateway_openapi()))
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Sasar API")
+
+    async def forward(request: Request) -> Response:
+        service = service_for_path(request.url.path)
+        if service is None:
+            return problem_response(request, status=404, detail=f"no resource at {request.url.path}")
+        principal = await authenticate(request)
+        return await proxy.forward(request, service, principal)
+
+    app.add_route("/v1/{path:path}", forward, methods=PROXY_METHODS, include_in_schema=False)
+    return app

@@ -1,0 +1,97 @@
+"""One public OpenAPI document, merged from the services' own documents and the gateway's routes.
+
+Each service documents its ``/v1`` operations; the gateway fetches those documents, keeps only the
+public paths (those it routes), merges their component schemas and adds its own operations. A service
+that does not answer is left out and named in ``x-sasar-unavailable``; such a partial document is not
+cached, so the next request tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from typing import Any
+
+import aiohttp
+
+from gateway.routing import service_for_path
+
+SERVICE_ORDER = ("registry", "funding", "outreach")
+
+
+async def fetch_service_document(
+    client: aiohttp.ClientSession, base_url: str, timeout: float
+) -> dict[str, Any] | None:
+    try:
+        async with client.get(
+            base_url + "/openapi.json", timeout=aiohttp.ClientTimeout(total=timeout)
+        ) as response:
+            if response.status != 200:
+                return None
+            document: dict[str, Any] = await response.json()
+            return document
+    except (aiohttp.ClientError, TimeoutError):
+        return None
+
+
+def merge_documents(
+    gateway_document: dict[str, Any],
+    service_documents: dict[str, dict[str, Any] | None],
+    *,
+    title: str = "Sasar API",
+    version: str = "0.1.0",
+) -> dict[str, Any]:
+    merged = copy.deepcopy(gateway_document)
+    merged["info"] = {
+        "title": title,
+        "version": version,
+        "description": (
+            "Sasar: bringing Indonesia's informal village workers under BPJS Ketenagakerjaan coverage. "
+            "One public entry; errors are RFC 9457 problem+json."
+        ),
+    }
+    paths: dict[str, Any] = merged.setdefault("paths", {})
+    schemas: dict[str, Any] = merged.setdefault("components", {}).setdefault("schemas", {})
+    unavailable: list[str] = []
+    for service in SERVICE_ORDER:
+        document = service_documents.get(service)
+        if document is None:
+            unavailable.append(service)
+            continue
+        for path, item in document.get("paths", {}).items():
+            if service_for_path(path) == service:
+                paths[path] = item
+        for name, schema in document.get("components", {}).get("schemas", {}).items():
+            existing = schemas.get(name)
+            if existing is not None and existing != schema:
+                raise ValueError(f"schema {name!r} differs between services; rename one of them")
+            schemas[name] = schema
+    if unavailable:
+        merged["x-sasar-unavailable"] = unavailable
+    merged["paths"] = dict(sorted(paths.items()))
+    merged["components"]["schemas"] = dict(sorted(schemas.items()))
+    return merged
+
+
+class MergedOpenAPI:
+    def __init__(self, services: dict[str, str], timeout: float) -> None:
+        self.services = services
+        self.timeout = timeout
+        self._cached: dict[str, Any] | None = None
+        self._lock = asyncio.Lock()
+
+    async def document(
+        self, client: aiohttp.ClientSession, gateway_document: dict[str, Any]
+    ) -> dict[str, Any]:
+        if self._cached is not None:
+            return self._cached
+        async with self._lock:
+            if self._cached is not None:
+                return self._cached
+            fetched = await asyncio.gather(
+                *(fetch_service_document(client, self.services[name], self.timeout) for name in SERVICE_ORDER)
+            )
+            merged = merge_documents(gateway_document, dict(zip(SERVICE_ORDER, fetched, strict=True)))
+            if "x-sasar-unavailable" not in merged:
+                self._cached = merged
+            return merged

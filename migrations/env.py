@@ -1,0 +1,81 @@
+"""Alembic environment shared by every component; each has its own branch, database and version table."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+from alembic import context
+from sqlalchemy import MetaData
+
+from services.common.db import create_db_engine
+from services.common.migrations import version_table
+
+config = context.config
+
+_METADATA = {
+    "registry": ("services.registry.models", "RegistryBase"),
+    "funding": ("services.funding.models", "FundingBase"),
+    "outreach": ("services.outreach.models", "OutreachBase"),
+    "gateway": ("gateway.models", "GatewayBase"),
+}
+_SETTINGS = {
+    "registry": ("services.registry.config", "RegistrySettings"),
+    "funding": ("services.funding.config", "FundingSettings"),
+    "outreach": ("services.outreach.config", "OutreachSettings"),
+    "gateway": ("gateway.config", "GatewaySettings"),
+}
+
+
+def _component() -> str:
+    component = config.attributes.get("component") or os.environ.get("SASAR_COMPONENT")
+    if component not in _METADATA:
+        raise SystemExit(
+            "set the component: sasar migrate, or SASAR_COMPONENT=registry|funding|outreach|gateway"
+        )
+    return str(component)
+
+
+def _metadata(component: str) -> MetaData:
+    module, name = _METADATA[component]
+    metadata: MetaData = getattr(importlib.import_module(module), name).metadata
+    return metadata
+
+
+def _url(component: str) -> str:
+    url = config.attributes.get("url")
+    if url:
+        return str(url)
+    module, name = _SETTINGS[component]
+    return str(getattr(importlib.import_module(module), name)().database_url)
+
+
+def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    # Other components' version tables (when databases are shared) are not ours to diff.
+    return not (type_ == "table" and name is not None and name.startswith("alembic_version"))
+
+
+def run_migrations() -> None:
+    component = _component()
+    engine = create_db_engine(_url(component))
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=_metadata(component),
+                version_table=version_table(component),
+                compare_type=True,
+                render_as_batch=connection.dialect.name == "sqlite",
+                include_object=_include_object,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (SQL script) migrations are not supported; run against a database")
+run_migrations()

@@ -1,0 +1,23 @@
+"""gateway: start of the gateway branch (its own database and version table)
+
+Revision ID: gateway_0001
+Revises:
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "gateway_0001"
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = ("gateway",)
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Nothing yet: the branch exists so the database is versioned from day one."""
+
+
+def downgrade() -> None:
+    """Nothing to undo."""

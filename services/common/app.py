@@ -1,0 +1,105 @@
+"""The one way a service app is built: lifespan-owned database, request ids, problem handlers,
+health endpoints and an OpenAPI document whose error responses are problem+json."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from services.common.db import Database
+from services.common.errors import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
+from services.common.health import health_router
+from services.common.logging import configure_logging
+from services.common.requestid import RequestIdMiddleware
+from services.common.settings import ComponentSettings
+
+StartupHook = Callable[[FastAPI], None]
+
+# Statuses every operation may answer with a problem: documented so generated clients expect them.
+_COMMON_ERROR_STATUSES = {
+    "401": "Missing or invalid credentials",
+    "403": "The caller may never do this",
+    "404": "Not found (or belongs to another tenant)",
+    "422": "Invalid input; `errors` lists each field and reason",
+    "500": "Unexpected error; quote the request id",
+}
+
+
+def problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """OpenAPI generator that documents every error response as ``application/problem+json``."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        for defs_name, defs in list(components["Problem"].pop("$defs", {}).items()):
+            components.setdefault(defs_name, defs)
+        problem_ref = {"$ref": "#/components/schemas/Problem"}
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                for status, description in _COMMON_ERROR_STATUSES.items():
+                    existing = responses.get(status, {})
+                    responses[status] = {
+                        "description": existing.get("description", description),
+                        "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
+                        **({"headers": existing["headers"]} if "headers" in existing else {}),
+                    }
+                for status, response in responses.items():
+                    if status.startswith(("4", "5")) and status not in _COMMON_ERROR_STATUSES:
+                        content = response.setdefault("content", {})
+                        content.pop("application/json", None)
+                        content[PROBLEM_MEDIA_TYPE] = {"schema": problem_ref}
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    return build
+
+
+def create_service_app(
+    *,
+    settings: ComponentSettings,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    version: str = "0.1.0",
+    on_startup: Sequence[StartupHook] = (),
+) -> FastAPI:
+    component = settings.component
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, json=settings.log_json)
+        app.state.database = Database(settings.database_url)
+        for hook in on_startup:
+            hook(app)
+        try:
+            yield
+        finally:
+            app.state.database.dispose()
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.component = component
+    install_problem_handlers(app)
+    app.add_middleware(RequestIdMiddleware, component=component)
+    app.include_router(health_router(component))
+    for router in routers:
+        app.include_router(router)
+    app.openapi = problem_openapi(app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,241 @@
+"""RFC 9457 problem details: one error shape for every component.
+
+Domain errors subclass :class:`ProblemError` and carry their status and problem type; the handlers
+installed by :func:`install_problem_handlers` turn them, validation errors, HTTP errors and unexpected
+exceptions into ``application/problem+json`` responses. An unexpected error never leaks a traceback:
+it answers 500 with the request id and is logged with the traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.common.messages import preferred_language, title_for
+from services.common.requestid import current_request_id
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "/problems/"
+
+log = structlog.get_logger("sasar.errors")
+
+
+class FieldError(TypedDict):
+    field: str
+    reason: str
+
+
+class FieldErrorModel(BaseModel):
+    field: str = Field(description="Dotted path of the offending field, e.g. `nik` or `items.3.phone`")
+    reason: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details as Sasar sends them."""
+
+    type: str = Field(description="Problem type URI reference, e.g. `/problems/validation-error`")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldErrorModel] | None = None
+
+
+class ProblemError(Exception):
+    """An error a client should see: status, problem type and a human detail."""
+
+    status: int = 500
+    slug: str = "internal-error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Sequence[FieldError] | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        status: int | None = None,
+        slug: str | None = None,
+    ) -> None:
+        super().__init__(detail or self.slug)
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+        self.headers = dict(headers) if headers else None
+        self.extra = dict(extra) if extra else {}
+        if status is not None:
+            self.status = status
+        if slug is not None:
+            self.slug = slug
+
+
+class BadRequest(ProblemError):
+    status, slug = 400, "bad-request"
+
+
+class Unauthorized(ProblemError):
+    status, slug = 401, "unauthorized"
+
+
+class Forbidden(ProblemError):
+    status, slug = 403, "forbidden"
+
+
+class NotFound(ProblemError):
+    status, slug = 404, "not-found"
+
+
+class Conflict(ProblemError):
+    status, slug = 409, "conflict"
+
+
+class PreconditionFailed(ProblemError):
+    status, slug = 412, "precondition-failed"
+
+
+class ValidationProblem(ProblemError):
+    """422 with per-field reasons; the shape validation errors of request bodies also take."""
+
+    status, slug = 422, "validation-error"
+
+    @classmethod
+    def single(cls, field: str, reason: str, detail: str | None = None) -> ValidationProblem:
+        return cls(detail or f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
+
+
+_SLUG_BY_STATUS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "rate-limited",
+    500: "internal-error",
+    502: "bad-gateway",
+    503: "service-unavailable",
+    504: "gateway-timeout",
+}
+
+
+def slug_for_status(status: int) -> str:
+    return _SLUG_BY_STATUS.get(status, "bad-request" if status < 500 else "internal-error")
+
+
+def problem_body(
+    *,
+    status: int,
+    slug: str,
+    detail: str | None,
+    instance: str | None,
+    accept_language: str | None,
+    errors: Sequence[FieldError] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title_for(slug, preferred_language(accept_language)),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "request_id": current_request_id(),
+    }
+    if errors:
+        body["errors"] = [{"field": e["field"], "reason": e["reason"]} for e in errors]
+    if extra:
+        body.update(extra)
+    return body
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    slug: str | None = None,
+    detail: str | None = None,
+    errors: Sequence[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    body = problem_body(
+        status=status,
+        slug=slug or slug_for_status(status),
+        detail=detail,
+        instance=request.url.path,
+        accept_language=request.headers.get("accept-language"),
+        errors=errors,
+        extra=extra,
+    )
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_MEDIA_TYPE)
+
+
+_LOCATION_PREFIXES = {"body", "query", "path", "header", "cookie"}
+
+
+def field_errors_from_validation(errors: Sequence[Any]) -> list[FieldError]:
+    """Pydantic/FastAPI error list → ``[{field, reason}]`` with the location prefix dropped."""
+    result: list[FieldError] = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        if loc and loc[0] in _LOCATION_PREFIXES and len(loc) > 1:
+            loc = loc[1:]
+        field = ".".join(loc) or "body"
+        reason = str(error.get("msg", "invalid value"))
+        if reason.startswith("Value error, "):
+            reason = reason[len("Value error, ") :]
+        result.append({"field": field, "reason": reason})
+    return result
+
+
+async def _problem_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        request,
+        status=exc.status,
+        slug=exc.slug,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
+async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = field_errors_from_validation(exc.errors())
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
+    return problem_response(request, status=422, slug="validation-error", detail=detail, errors=errors)
+
+
+async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    return problem_response(request, status=exc.status_code, detail=detail, headers=exc.headers)
+
+
+async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled_error", path=request.url.path, method=request.method, exc_info=exc)
+    return problem_response(
+        request,
+        status=500,
+        slug="internal-error",
+        detail=f"An unexpected error occurred; quote request id {current_request_id()} when reporting it.",
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _problem_error_handler)
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(Exception, _unexpected_handler)

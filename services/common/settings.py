@@ -1,0 +1,52 @@
+"""Settings shared by every component, read from the environment (pydantic-settings).
+
+Each component subclasses :class:`ComponentSettings` with its own prefix (``SASAR_REGISTRY_`` …);
+the few settings that every component shares (``SASAR_ENV``, ``SASAR_INTERNAL_SECRET``,
+``SASAR_LOG_LEVEL``) keep their global names.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development defaults. The production profile refuses to start while any of these is in use.
+DEFAULT_INTERNAL_SECRET = "dev-internal-secret-change-me-0123456789"
+
+Environment = Literal["development", "test", "production"]
+
+
+class ComponentSettings(BaseSettings):
+    """Settings every component (service or gateway) has."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+    component: str = "component"
+    env: Environment = Field(default="development", validation_alias=AliasChoices("SASAR_ENV"))
+    internal_secret: SecretStr = Field(
+        default=SecretStr(DEFAULT_INTERNAL_SECRET), validation_alias=AliasChoices("SASAR_INTERNAL_SECRET")
+    )
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("SASAR_LOG_LEVEL"))
+    log_json: bool = Field(default=True, validation_alias=AliasChoices("SASAR_LOG_JSON"))
+    database_url: str = "sqlite:///var/component.db"
+
+    def production_problems(self) -> list[str]:
+        """What makes these settings unfit for production (empty when fit)."""
+        problems: list[str] = []
+        if self.internal_secret.get_secret_value() == DEFAULT_INTERNAL_SECRET:
+            problems.append("SASAR_INTERNAL_SECRET is the development default")
+        elif len(self.internal_secret.get_secret_value()) < 32:
+            problems.append("SASAR_INTERNAL_SECRET must be at least 32 characters")
+        if self.database_url.startswith("sqlite"):
+            problems.append(f"{self.component} database is SQLite; production needs PostgreSQL")
+        return problems
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> ComponentSettings:
+        if self.env == "production":
+            problems = self.production_problems()
+            if problems:
+                raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self

@@ -1,0 +1,14 @@
+"""Funding FastAPI dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from services.common.db import session_scope
+from services.common.principal import Principal, authenticated_principal
+
+DbSession = Annotated[Session, Depends(session_scope, scope="function")]
+CurrentPrincipal = Annotated[Principal, Depends(authenticated_principal)]

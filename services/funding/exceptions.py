@@ -1,0 +1,3 @@
+"""Funding domain errors; each carries its HTTP status and problem type."""
+
+from __future__ import annotations

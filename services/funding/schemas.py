@@ -1,0 +1,3 @@
+"""Funding request/response models."""
+
+from __future__ import annotations

@@ -1,0 +1,18 @@
+"""Outreach service: police village officers (Bhabinkamtibmas), their villages, sessions, leads, targets."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.common.app import create_service_app
+from services.outreach.config import OutreachSettings, get_settings
+from services.outreach.router import router
+
+
+def create_app(settings: OutreachSettings | None = None) -> FastAPI:
+    return create_service_app(
+        settings=settings or get_settings(),
+        title="Sasar outreach",
+        description="Officers, village assignments, sessions, offline field sync, leads and targets.",
+        routers=[router],
+    )

@@ -1,0 +1,3 @@
+"""Outreach request/response models."""
+
+from __future__ import annotations

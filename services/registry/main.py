@@ -1,0 +1,18 @@
+"""Registry service: the worker registry and the area reference table."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.common.app import create_service_app
+from services.registry.config import RegistrySettings, get_settings
+from services.registry.router import areas_router
+
+
+def create_app(settings: RegistrySettings | None = None) -> FastAPI:
+    return create_service_app(
+        settings=settings or get_settings(),
+        title="Sasar registry",
+        description="Workers (NIK, village, occupation, coverage status) and Indonesia's area codes.",
+        routers=[areas_router],
+    )
