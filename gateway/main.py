@@ -20,7 +20,7 @@ from gateway.openapi import MergedOpenAPI
 from gateway.routing import Proxy, service_for_path
 from services.common.app import problem_openapi
 from services.common.db import Database
-from services.common.errors import install_problem_handlers, problem_response
+from services.common.errors import UnhandledErrorMiddleware, install_problem_handlers, problem_response
 from services.common.health import Health, Readiness
 from services.common.logging import configure_logging
 from services.common.migrations import current_revision, head_revision
@@ -75,6 +75,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.proxy = proxy
     install_problem_handlers(app)
+    app.add_middleware(UnhandledErrorMiddleware)  # inner: still inside the request id's context
     app.add_middleware(RequestIdMiddleware, component="gateway")
     gateway_openapi = problem_openapi(app)
 

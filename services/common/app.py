@@ -11,7 +11,12 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from services.common.db import Database
-from services.common.errors import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
+from services.common.errors import (
+    PROBLEM_MEDIA_TYPE,
+    Problem,
+    UnhandledErrorMiddleware,
+    install_problem_handlers,
+)
 from services.common.health import health_router
 from services.common.logging import configure_logging
 from services.common.requestid import RequestIdMiddleware
@@ -97,6 +102,7 @@ def create_service_app(
     app.state.settings = settings
     app.state.component = component
     install_problem_handlers(app)
+    app.add_middleware(UnhandledErrorMiddleware)  # inner: still inside the request id's context
     app.add_middleware(RequestIdMiddleware, component=component)
     app.include_router(health_router(component))
     for router in routers:

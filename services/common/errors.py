@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.messages import preferred_language, title_for
 from services.common.requestid import current_request_id
@@ -224,14 +225,45 @@ async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, status=exc.status_code, detail=detail, headers=exc.headers)
 
 
+def _internal_error_detail() -> str:
+    return f"An unexpected error occurred; quote request id {current_request_id()} when reporting it."
+
+
 async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_error", path=request.url.path, method=request.method, exc_info=exc)
-    return problem_response(
-        request,
-        status=500,
-        slug="internal-error",
-        detail=f"An unexpected error occurred; quote request id {current_request_id()} when reporting it.",
-    )
+    return problem_response(request, status=500, slug="internal-error", detail=_internal_error_detail())
+
+
+class UnhandledErrorMiddleware:
+    """Turns an exception no handler took into a 500 problem *inside* the request-id context.
+
+    Starlette sends such errors to its outermost middleware, after the request id is gone; catching
+    them here keeps the id in the body, the header and the logged traceback.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            request = Request(scope)
+            response = await _unexpected_handler(request, exc)
+            await response(scope, receive, send)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
