@@ -1,0 +1,130 @@
+"""The whole system as real processes (gateway and three services) for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support import TEST_SECRET
+
+COMPONENT_APPS = {
+    "registry": "services.registry.main:create_app",
+    "funding": "services.funding.main:create_app",
+    "outreach": "services.outreach.main:create_app",
+    "gateway": "gateway.main:create_app",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class RunningSystem:
+    database_urls: dict[str, str]
+    log_dir: Path
+    ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in COMPONENT_APPS})
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "SASAR_ENV": "test",
+                "SASAR_INTERNAL_SECRET": TEST_SECRET,
+                "SASAR_LOG_LEVEL": "WARNING",
+                "SASAR_GATEWAY_REGISTRY_URL": self.url("registry"),
+                "SASAR_GATEWAY_FUNDING_URL": self.url("funding"),
+                "SASAR_GATEWAY_OUTREACH_URL": self.url("outreach"),
+                "SASAR_FUNDING_REGISTRY_URL": self.url("registry"),
+                "SASAR_OUTREACH_REGISTRY_URL": self.url("registry"),
+            }
+        )
+        for component, url in self.database_urls.items():
+            env[f"SASAR_{component.upper()}_DATABASE_URL"] = url
+        return env
+
+    def url(self, component: str) -> str:
+        return f"http://127.0.0.1:{self.ports[component]}"
+
+    @property
+    def gateway(self) -> str:
+        return self.url("gateway")
+
+    def start(self, component: str, *, wait: bool = True) -> None:
+        log = (self.log_dir / f"{component}.log").open("ab")
+        command = [
+            sys.executable, "-m", "uvicorn", COMPONENT_APPS[component], "--factory",
+            "--host", "127.0.0.1", "--port", str(self.ports[component]), "--log-level", "warning",
+        ]  # fmt: skip
+        self.processes[component] = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
+        if wait:
+            self.wait_healthy(component)
+
+    def wait_healthy(self, component: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            process = self.processes[component]
+            if process.poll() is not None:
+                raise RuntimeError(f"{component} exited: {self.log_tail(component)}")
+            try:
+                if httpx.get(self.url(component) + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{component} did not start: {self.log_tail(component)}")
+
+    def stop(self, component: str) -> None:
+        process = self.processes.pop(component, None)
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def start_all(self) -> None:
+        for component in COMPONENT_APPS:
+            self.start(component, wait=False)
+        for component in COMPONENT_APPS:
+            self.wait_healthy(component)
+
+    def stop_all(self) -> None:
+        for component in list(self.processes):
+            self.stop(component)
+
+    def log_tail(self, component: str, lines: int = 30) -> str:
+        path = self.log_dir / f"{component}.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the ``sasar`` command against this system's databases."""
+        return subprocess.run(
+            [sys.executable, "-m", "sasar.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def cli_json(self, *args: str) -> Any:
+        result = self.cli(*args, "--json")
+        assert result.returncode == 0, result.stderr + result.stdout
+        return json.loads(result.stdout)
