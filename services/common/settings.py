@@ -21,7 +21,8 @@ Environment = Literal["development", "test", "production"]
 class ComponentSettings(BaseSettings):
     """Settings every component (service or gateway) has."""
 
-    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+    # populate_by_name: code and tests may pass `env=`, `internal_secret=` directly.
+    model_config = SettingsConfigDict(extra="ignore", env_file=None, populate_by_name=True)
 
     component: str = "component"
     env: Environment = Field(default="development", validation_alias=AliasChoices("SASAR_ENV"))
