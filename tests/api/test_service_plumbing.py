@@ -20,6 +20,7 @@ from services.common.errors import Conflict
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_json, make_idempotency_table
 from services.common.money import Rupiah
 from services.common.principal import authenticated_principal
+from services.common.timeutil import utcnow
 from services.registry.config import RegistrySettings
 from tests.support import TEST_SECRET, client_for, live_server, village_headers
 
@@ -45,6 +46,16 @@ def _plumbing_app(database_url: str) -> FastAPI:
     @router.get("/v1/conflict")
     def conflict() -> None:
         raise Conflict("already there", extra={"existing_id": "w-1"})
+
+    @router.post("/v1/half-written")
+    def half_written(
+        request: Request, session: Annotated[Session, Depends(session_scope, scope="function")]
+    ) -> None:
+        session.execute(
+            _claims.insert().values(scope="half", key="written", fingerprint="x", created_at=utcnow())
+        )
+        session.flush()
+        raise Conflict("refused after a flush")
 
     @router.post("/v1/payments-test", status_code=201)
     def pay(
@@ -216,5 +227,18 @@ def test_concurrent_duplicates_have_exactly_one_effect(plumbing: FastAPI) -> Non
         with database.sessions() as session:
             claims = select(func.count()).select_from(_claims).where(_claims.c.key == "key-concurrent-1")
             assert session.execute(claims).scalar_one() == 1
+    finally:
+        database.dispose()
+
+
+def test_a_refused_request_leaves_nothing_half_written(plumbing: FastAPI) -> None:
+    with client_for(plumbing) as client:
+        response = client.post("/v1/half-written")
+    assert response.status_code == 409
+    database = Database(str(plumbing.state.settings.database_url))
+    try:
+        with database.sessions() as session:
+            written = select(func.count()).select_from(_claims).where(_claims.c.scope == "half")
+            assert session.execute(written).scalar_one() == 0
     finally:
         database.dispose()

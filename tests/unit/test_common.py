@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import text
 
 from services.common.concurrency import check_if_match, etag
+from services.common.db import UTCDateTime, create_db_engine
 from services.common.errors import PreconditionFailed, Unauthorized, ValidationProblem
 from services.common.logging import mask_niks_in_text
 from services.common.messages import preferred_language
@@ -203,3 +206,20 @@ def test_if_match() -> None:
     check_if_match("*", 3)
     with pytest.raises(PreconditionFailed):
         check_if_match('W/"2"', 3)
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_utc(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'nested' / 'x.db'}")
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+    finally:
+        engine.dispose()
+    column = UTCDateTime()
+    jakarta = dt.timezone(dt.timedelta(hours=7))
+    stored = column.process_bind_param(dt.datetime(2026, 12, 1, 9, 0, tzinfo=jakarta), None)
+    assert stored == dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
+    assert column.process_result_value(dt.datetime(2026, 12, 1, 2, 0), None) == stored
+    with pytest.raises(ValueError, match="naive"):
+        column.process_bind_param(dt.datetime(2026, 12, 1, 9, 0), None)
