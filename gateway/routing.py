@@ -65,6 +65,13 @@ def service_for_path(path: str) -> str | None:
     return ROUTES.get(parts[2])
 
 
+def connection_tokens(value: str | None) -> frozenset[str]:
+    """Headers a message names in ``Connection`` are hop-by-hop too (RFC 9110 §7.6.1)."""
+    if not value:
+        return frozenset()
+    return frozenset(token.strip().lower() for token in value.split(",") if token.strip())
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -126,7 +133,12 @@ class Proxy:
                 status=413,
                 detail=f"request body exceeds {self.settings.max_body_bytes} bytes",
             )
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED_UPSTREAM}
+        nominated = connection_tokens(request.headers.get("connection"))
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() not in _NOT_FORWARDED_UPSTREAM and k.lower() not in nominated
+        }
         headers["x-request-id"] = current_request_id() or ""
         headers[PRINCIPAL_HEADER] = encode_principal(principal, self.secret)
         client_host = request.client.host if request.client else ""
@@ -140,9 +152,8 @@ class Proxy:
                 request.method, url, data=body or None, headers=headers, allow_redirects=False
             ) as upstream:
                 content = await upstream.read()
-                response_headers = {
-                    k: v for k, v in upstream.headers.items() if k.lower() not in _NOT_RETURNED
-                }
+                dropped = _NOT_RETURNED | connection_tokens(upstream.headers.get("connection"))
+                response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in dropped}
                 return Response(content=content, status_code=upstream.status, headers=response_headers)
         except aiohttp.ConnectionTimeoutError:
             return problem_response(
