@@ -114,3 +114,43 @@ def test_upstream_timeout_unavailable_and_body_limit(
     response = down.get("/v1/workers", headers=bearer(key))
     assert_problem(response, 503)
     assert response.headers["retry-after"]
+
+
+def test_real_registry_behind_the_gateway(
+    gateway_factory: Callable[..., TestClient], database_url: Callable[[str], str], store: Store
+) -> None:
+    from tests.support import create_component_app, live_server
+
+    _, key = village_key(store)
+    with live_server(create_component_app("registry", database_url("registry"))) as registry:
+        gateway = gateway_factory(registry_url=registry)
+        with_key = gateway.get("/v1/areas/33.75", headers=bearer(key))
+        assert with_key.status_code == 200
+        assert with_key.json()["name"] == "Kota Pekalongan"
+        assert gateway.get("/v1/areas/33.75").status_code == 200
+        assert_problem(gateway.get("/v1/areas/33.75", headers=bearer(key + "x")), 401)
+        assert_problem(gateway.get("/v1/workers"), 401)
+
+
+def test_redis_backed_limit_through_the_gateway(
+    gateway_factory: Callable[..., TestClient], store: Store
+) -> None:
+    import uuid
+
+    import pytest
+    import redis
+
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    prefix = f"sasar-test:{uuid.uuid4().hex}:"
+    gateway = gateway_factory(redis_url=url, redis_prefix=prefix, rate_limit_village="5/hour")
+    _, key = village_key(store)
+    statuses = [gateway.get("/v1/workers", headers=bearer(key)).status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(f"{prefix}*"))
+    assert len(keys) == 1
+    client.delete(*keys)
