@@ -97,3 +97,18 @@ def test_security_schemes_per_operation() -> None:
     assert paths["/healthz"]["get"]["security"] == []
     add_security(merged)  # idempotent
     assert paths["/v1/workers"]["get"]["security"] == [{"villageApiKey": []}, {"oauth2": []}]
+
+
+def test_forwarded_principal_is_signed_and_reused_briefly() -> None:
+    from gateway.routing import Proxy
+    from services.common.principal import decode_principal
+
+    settings = GatewaySettings(jwt_secret="s" * 40)
+    proxy = Proxy(settings)
+    first = proxy.principal_token(OFFICER)
+    assert proxy.principal_token(OFFICER) == first
+    assert decode_principal(first, settings.internal_secret.get_secret_value()) == OFFICER
+    other = Principal(kind=PrincipalKind.village, subject="k", villages=frozenset({"33.26.15.2002"}))
+    assert (
+        decode_principal(proxy.principal_token(other), settings.internal_secret.get_secret_value()) == other
+    )
