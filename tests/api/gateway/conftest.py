@@ -68,7 +68,8 @@ def echo_app(outreach: FakeOutreach) -> FastAPI:
         await asyncio.sleep(2)
         return {"status": "late"}
 
-    @app.api_route("/v1/workers/in/{village}", methods=["GET", "POST"])
+    @app.get("/v1/workers/in/{village}")
+    @app.post("/v1/workers/in/{village}")
     async def tenant_resource(village: str, request: Request) -> JSONResponse:
         # Behaves like a service's tenant check: another tenant's resource does not exist.
         token = request.headers.get(PRINCIPAL_HEADER)
@@ -79,7 +80,9 @@ def echo_app(outreach: FakeOutreach) -> FastAPI:
             return problem_response(request, status=404)
         return JSONResponse({"village": village})
 
-    @app.api_route("/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    @app.api_route(
+        "/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
     async def echo(path: str, request: Request) -> JSONResponse:
         return JSONResponse(
             {"path": path, "principal": principal_of(request), "headers": dict(request.headers)},
