@@ -300,36 +300,52 @@ def issue_refresh_token(
 
 @dataclass(frozen=True)
 class Rotation:
-    """Outcome of presenting a refresh token: ``nrp``/``family_id`` when it may be exchanged."""
+    """A presented refresh token: its row id, NRP and family when it may be exchanged, else a reason."""
 
+    token_id: str | None
     nrp: str | None
     family_id: str | None
     reason: str = ""
 
 
-def rotate_refresh_token(session: Session, token: str, *, now: dt.datetime | None = None) -> Rotation:
-    """Spend a refresh token. A token used twice (stolen, or replayed) revokes its whole family.
-
-    The caller must commit whatever the outcome, so a family revocation sticks.
-    """
+def inspect_refresh_token(session: Session, token: str, *, now: dt.datetime | None = None) -> Rotation:
+    """Check a refresh token without spending it. One already spent (a replay, or a stolen copy used
+    after its owner) revokes its whole family; the caller must commit whatever the outcome."""
     now = now or utcnow()
     row = session.scalar(select(RefreshToken).where(RefreshToken.digest == digest(token)))
     if row is None:
-        return Rotation(None, None, "unknown refresh token")
+        return Rotation(None, None, None, "unknown refresh token")
     if row.revoked_at is not None:
-        return Rotation(None, None, "refresh token revoked")
+        return Rotation(None, None, None, "refresh token revoked")
+    if row.rotated_at is not None:
+        revoke_family(session, row.family_id, now=now)
+        return Rotation(None, None, None, "refresh token already used; the login was revoked")
     if row.expires_at <= now:
-        return Rotation(None, None, "refresh token expired")
+        return Rotation(None, None, None, "refresh token expired")
+    return Rotation(row.id, row.nrp, row.family_id)
+
+
+def spend_refresh_token(
+    session: Session, rotation: Rotation, lifetime: dt.timedelta, *, now: dt.datetime | None = None
+) -> str | None:
+    """Mark the inspected token used and issue its successor in the same family; ``None`` when another
+    request spent it first (then the family is revoked: two parties hold the same token)."""
+    assert rotation.token_id is not None and rotation.nrp is not None and rotation.family_id is not None
+    now = now or utcnow()
     # Compare-and-set, so two concurrent uses cannot both succeed.
     spent = session.execute(
         update(RefreshToken)
-        .where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
+        .where(
+            RefreshToken.id == rotation.token_id,
+            RefreshToken.rotated_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+        )
         .values(rotated_at=now)
     )
     if getattr(spent, "rowcount", 0) != 1:
-        revoke_family(session, row.family_id, now=now)
-        return Rotation(None, None, "refresh token already used; the login was revoked")
-    return Rotation(row.nrp, row.family_id)
+        revoke_family(session, rotation.family_id, now=now)
+        return None
+    return issue_refresh_token(session, rotation.nrp, lifetime, family_id=rotation.family_id, now=now)
 
 
 def revoke_family(session: Session, family_id: str, *, now: dt.datetime | None = None) -> None:

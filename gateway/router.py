@@ -103,25 +103,21 @@ async def _officer_access(request: Request, nrp: str) -> dict[str, Any] | None:
         ) from None
 
 
-async def _officer_tokens(request: Request, nrp: str, family_id: str | None) -> TokenResponse:
-    settings = _settings(request)
+async def _officer_principal(request: Request, nrp: str) -> Principal:
     access = await _officer_access(request, nrp)
     if access is None:
         raise TokenError("invalid_grant", "no active officer has this NRP")
-    principal = Principal(
+    return Principal(
         kind=PrincipalKind.officer,
         subject=str(access["officer_id"]),
         villages=frozenset(str(v) for v in access.get("villages", [])),
         name=access.get("name"),
     )
 
-    def store_refresh() -> str:
-        with _database(request).sessions.begin() as session:
-            return credentials.issue_refresh_token(
-                session, nrp, dt.timedelta(days=settings.refresh_token_days), family_id=family_id
-            )
 
-    refresh = await asyncio.to_thread(store_refresh)
+def _officer_response(
+    settings: GatewaySettings, principal: Principal, nrp: str, refresh: str
+) -> TokenResponse:
     return TokenResponse(
         access_token=issue_access_token(principal, settings, nrp=nrp),
         expires_in=settings.access_token_seconds,
@@ -151,7 +147,14 @@ async def _password_grant(request: Request, username: str | None, password: str 
         raise TokenError("invalid_grant", "too many failed logins; the account is locked", retry_after=wait)
     if result.outcome is not credentials.LoginOutcome.ok:
         raise TokenError("invalid_grant", "wrong NRP or password")
-    return await _officer_tokens(request, username, None)
+    principal = await _officer_principal(request, username)
+
+    def store_refresh() -> str:
+        with _database(request).sessions.begin() as session:
+            lifetime = dt.timedelta(days=settings.refresh_token_days)
+            return credentials.issue_refresh_token(session, username, lifetime)
+
+    return _officer_response(settings, principal, username, await asyncio.to_thread(store_refresh))
 
 
 async def _client_credentials_grant(
@@ -194,15 +197,27 @@ async def _refresh_grant(request: Request, refresh_token: str | None) -> TokenRe
         raise TokenError("invalid_request", "refresh_token is required")
     await _authenticator(request).check_login_rate(request, "refresh")
 
-    def rotate() -> credentials.Rotation:
+    def inspect() -> credentials.Rotation:
         with _database(request).sessions.begin() as session:
-            return credentials.rotate_refresh_token(session, refresh_token)
+            return credentials.inspect_refresh_token(session, refresh_token)
 
-    rotation = await asyncio.to_thread(rotate)
+    rotation = await asyncio.to_thread(inspect)
     if rotation.nrp is None:
         raise TokenError("invalid_grant", rotation.reason)
-    # Villages are asked again: assignments change, and a refreshed token must reflect today's.
-    return await _officer_tokens(request, rotation.nrp, rotation.family_id)
+    # Villages are asked again (assignments change) before the token is spent: if outreach is down the
+    # officer keeps a usable refresh token.
+    principal = await _officer_principal(request, rotation.nrp)
+    settings = _settings(request)
+
+    def spend() -> str | None:
+        with _database(request).sessions.begin() as session:
+            lifetime = dt.timedelta(days=settings.refresh_token_days)
+            return credentials.spend_refresh_token(session, rotation, lifetime)
+
+    successor = await asyncio.to_thread(spend)
+    if successor is None:
+        raise TokenError("invalid_grant", "refresh token already used; the login was revoked")
+    return _officer_response(settings, principal, rotation.nrp, successor)
 
 
 @router.post(

@@ -147,9 +147,49 @@ def test_bad_token_requests(gateway: TestClient) -> None:
 
 
 def test_login_attempts_are_rate_limited(gateway_factory: Callable[..., TestClient]) -> None:
-    gateway = gateway_factory(rate_limit_login="3/minute")
+    gateway = gateway_factory(rate_limit_login="3/hour")
     for _ in range(3):
         assert password_grant(gateway, "x").status_code == 400  # type: ignore[attr-defined]
     limited = password_grant(gateway, "x")
     assert_problem(limited, 429)
-    assert 1 <= int(limited.headers["retry-after"]) <= 60  # type: ignore[attr-defined]
+    assert 1 <= int(limited.headers["retry-after"]) <= 3600  # type: ignore[attr-defined]
+
+
+def test_refresh_survives_an_outreach_outage(
+    gateway_factory: Callable[..., TestClient], store: Store, fake_outreach: FakeOutreach
+) -> None:
+    tokens = officer_login(gateway_factory(), store, fake_outreach, [VILLAGE_A])
+    down = gateway_factory(outreach_url="http://127.0.0.1:9", connect_timeout_seconds=0.5)
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    assert_problem(down.post("/v1/auth/token", data=form), 503)
+    # Not spent by the failed attempt: it still works once outreach answers.
+    assert gateway_factory().post("/v1/auth/token", data=form).status_code == 200
+
+
+def test_racing_refreshes_spend_once_and_revoke_the_family(store: Store) -> None:
+    import datetime as dt
+
+    from gateway.models import RefreshToken
+
+    store(lambda s: credentials.set_officer_password(s, NRP, "correct horse battery"))
+    token = store(lambda s: credentials.issue_refresh_token(s, NRP, dt.timedelta(days=30)))
+    # Two requests inspect the same token before either spends it.
+    first = store(lambda s: credentials.inspect_refresh_token(s, token))
+    second = store(lambda s: credentials.inspect_refresh_token(s, token))
+    assert first.nrp == second.nrp == NRP
+    successor = store(lambda s: credentials.spend_refresh_token(s, first, dt.timedelta(days=30)))
+    assert successor is not None
+    assert store(lambda s: credentials.spend_refresh_token(s, second, dt.timedelta(days=30))) is None
+    assert store(lambda s: credentials.inspect_refresh_token(s, successor)).reason == "refresh token revoked"
+    rows = store(
+        lambda s: [(r.rotated_at is not None, r.revoked_at is not None) for r in s.query(RefreshToken)]
+    )
+    assert sorted(rows) == [(False, True), (True, True)]
+
+
+def test_expired_refresh_token(store: Store) -> None:
+    import datetime as dt
+
+    store(lambda s: credentials.set_officer_password(s, NRP, "correct horse battery"))
+    token = store(lambda s: credentials.issue_refresh_token(s, NRP, dt.timedelta(seconds=-1)))
+    assert store(lambda s: credentials.inspect_refresh_token(s, token)).reason == "refresh token expired"
