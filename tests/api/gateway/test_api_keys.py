@@ -171,3 +171,16 @@ def test_merged_openapi_declares_how_to_authenticate(gateway: TestClient) -> Non
     # The fake upstream's routed operation is merged with the default requirement.
     assert paths["/v1/workers/in/{village}"]["get"]["security"] == [{"villageApiKey": []}, {"oauth2": []}]
     assert "429" in paths["/v1/workers/in/{village}"]["get"]["responses"]
+
+
+def test_anonymous_callers_are_limited_per_address(
+    gateway_factory: Callable[..., TestClient], store: Store
+) -> None:
+    gateway = gateway_factory(rate_limit_anonymous="2/hour")
+    assert [gateway.get("/v1/areas/33").status_code for _ in range(2)] == [200, 200]
+    limited = gateway.get("/v1/areas/33")
+    assert_problem(limited, 429)
+    assert int(limited.headers["retry-after"]) <= 3600
+    # A credential has its own budget.
+    _, key = village_key(store)
+    assert gateway.get("/v1/areas/33", headers=bearer(key)).status_code == 200
