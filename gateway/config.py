@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ComponentSettings
+
+# Development default for signing officer/client access tokens; production refuses it.
+DEFAULT_JWT_SECRET = "dev-gateway-jwt-secret-change-me-0123456789"
 
 
 class GatewaySettings(ComponentSettings):
@@ -23,12 +27,46 @@ class GatewaySettings(ComponentSettings):
     max_body_bytes: int = 32 * 1024 * 1024  # a 100,000-row CSV import fits with room to spare
     upstream_connections: int = 200
 
+    # Tokens issued by POST /v1/auth/token (HS256, PyJWT).
+    jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
+    jwt_issuer: str = "sasar-gateway"
+    jwt_audience: str = "sasar-api"
+    access_token_seconds: int = 15 * 60
+    refresh_token_days: int = 30
+
+    # Verified API keys are remembered this long per replica; revocation clears the local entry at once,
+    # other replicas stop accepting the key within this many seconds.
+    api_key_cache_seconds: float = 30.0
+
+    # Officer logins: lock after this many failures within the window, for lockout_minutes.
+    login_max_failures: int = 5
+    login_failure_window_minutes: int = 15
+    lockout_minutes: int = 15
+
+    # Rate limits "<count>/<second|minute|hour>", per credential (anonymous: per client address).
+    rate_limit_village: str = "600/minute"
+    rate_limit_officer: str = "300/minute"
+    rate_limit_internal: str = "6000/minute"
+    rate_limit_anonymous: str = "300/minute"
+    rate_limit_login: str = "10/minute"  # token requests per (username or client id, address)
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("SASAR_REDIS_URL", "redis_url"))
+    redis_prefix: str = "sasar:ratelimit:"
+
     def service_urls(self) -> dict[str, str]:
         return {
             "registry": self.registry_url.rstrip("/"),
             "funding": self.funding_url.rstrip("/"),
             "outreach": self.outreach_url.rstrip("/"),
         }
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        secret = self.jwt_secret.get_secret_value()
+        if secret == DEFAULT_JWT_SECRET:
+            problems.append("SASAR_GATEWAY_JWT_SECRET is the development default")
+        elif len(secret) < 32:
+            problems.append("SASAR_GATEWAY_JWT_SECRET must be at least 32 characters")
+        return problems
 
 
 @lru_cache(maxsize=1)

@@ -14,9 +14,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.responses import Response
 
-from gateway.auth import authenticate
+from gateway.auth import PUBLIC_RESOURCES, Authenticator, resource_of
 from gateway.config import GatewaySettings, get_settings
 from gateway.openapi import MergedOpenAPI
+from gateway.ratelimit import make_limiter
+from gateway.router import router as gateway_router
 from gateway.routing import Proxy, service_for_path
 from services.common.app import problem_openapi
 from services.common.db import Database
@@ -51,17 +53,21 @@ def _own_readiness(database: Database) -> dict[str, Any]:
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     proxy = Proxy(settings)
+    limiter = make_limiter(settings.redis_url, settings.redis_prefix)
+    authenticator = Authenticator(settings, limiter)
     merged_openapi = MergedOpenAPI(settings.service_urls(), settings.readiness_timeout_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, json=settings.log_json)
         app.state.database = Database(settings.database_url)
+        authenticator.database = app.state.database
         await proxy.start()
         try:
             yield
         finally:
             await proxy.close()
+            await limiter.close()
             app.state.database.dispose()
 
     app = FastAPI(
@@ -74,6 +80,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.proxy = proxy
+    app.state.authenticator = authenticator
     install_problem_handlers(app)
     app.add_middleware(UnhandledErrorMiddleware)  # inner: still inside the request id's context
     app.add_middleware(RequestIdMiddleware, component="gateway")
@@ -116,8 +123,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         service = service_for_path(request.url.path)
         if service is None:
             return problem_response(request, status=404, detail=f"no resource at {request.url.path}")
-        principal = await authenticate(request)
+        public = resource_of(request.url.path) in PUBLIC_RESOURCES
+        principal = await authenticator.admit(request, public=public)
         return await proxy.forward(request, service, principal)
 
+    # The gateway's own /v1 routes first: the catch-all below would otherwise swallow them.
+    app.include_router(gateway_router)
     app.add_route("/v1/{path:path}", forward, methods=PROXY_METHODS, include_in_schema=False)
     return app

@@ -70,7 +70,74 @@ def merge_documents(
         merged["x-sasar-unavailable"] = unavailable
     merged["paths"] = dict(sorted(paths.items()))
     merged["components"]["schemas"] = dict(sorted(schemas.items()))
+    add_security(merged)
     return merged
+
+
+API_KEY_SCHEME = "villageApiKey"
+OAUTH2_SCHEME = "oauth2"
+TOKEN_URL = "/v1/auth/token"
+# Public reference data: a credential is optional (``{}`` = none needed).
+PUBLIC_PREFIXES = ("/v1/areas",)
+# Operations only internal clients with this scope may call.
+SCOPED_PREFIXES = {"/v1/api-keys": "keys:admin"}
+_SCOPES = {
+    "registry:read": "Read workers of every village",
+    "registry:write": "Register and change workers of every village",
+    "funding:admin": "Rate schedules, agreements, billing runs, payments",
+    "outreach:admin": "Officers, assignments, sessions, targets",
+    "reports:read": "Progress and statistics",
+    "webhooks:admin": "Partner webhook endpoints",
+    "keys:admin": "Village API keys",
+}
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def add_security(document: dict[str, Any]) -> None:
+    """Declare how to authenticate, per operation, so generated clients need no hand edits."""
+    components = document.setdefault("components", {})
+    components["securitySchemes"] = {
+        API_KEY_SCHEME: {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "sk_vil_…",
+            "description": "A village government system's API key: `Authorization: Bearer sk_vil_…`.",
+        },
+        OAUTH2_SCHEME: {
+            "type": "oauth2",
+            "description": "Officers log in with NRP and password; internal clients with client credentials.",
+            "flows": {
+                "password": {"tokenUrl": TOKEN_URL, "refreshUrl": TOKEN_URL, "scopes": {}},
+                "clientCredentials": {"tokenUrl": TOKEN_URL, "scopes": dict(_SCOPES)},
+            },
+        },
+    }
+    rate_limited = {
+        "description": "Rate limit exceeded for this credential",
+        "headers": {
+            "Retry-After": {"description": "Seconds until a retry may succeed", "schema": {"type": "integer"}}
+        },
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in _HTTP_METHODS or not isinstance(operation, dict):
+                continue
+            operation["security"] = _security_for(path)
+            if path.startswith("/v1/"):
+                operation.setdefault("responses", {}).setdefault("429", rate_limited)
+
+
+def _security_for(path: str) -> list[dict[str, list[str]]]:
+    if path == TOKEN_URL or not path.startswith("/v1/"):
+        return []
+    for prefix, scope in SCOPED_PREFIXES.items():
+        if path.startswith(prefix):
+            return [{OAUTH2_SCHEME: [scope]}]
+    either: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}, {OAUTH2_SCHEME: []}]
+    if path.startswith(PUBLIC_PREFIXES):
+        return [{}, *either]
+    return either
 
 
 class MergedOpenAPI:

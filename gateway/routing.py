@@ -7,13 +7,15 @@ proxy buffers them (with a size cap) instead of streaming.
 
 from __future__ import annotations
 
+import time
+
 import aiohttp
 from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.config import GatewaySettings
 from services.common.errors import problem_response
-from services.common.principal import PRINCIPAL_HEADER, Principal, encode_principal
+from services.common.principal import PRINCIPAL_HEADER, PRINCIPAL_TTL, Principal, encode_principal
 from services.common.requestid import current_request_id
 
 # Longest prefix first is not needed: prefixes are disjoint path segments.
@@ -65,6 +67,13 @@ def service_for_path(path: str) -> str | None:
     return ROUTES.get(parts[2])
 
 
+def connection_tokens(value: str | None) -> frozenset[str]:
+    """Headers a message names in ``Connection`` are hop-by-hop too (RFC 9110 §7.6.1)."""
+    if not value:
+        return frozenset()
+    return frozenset(token.strip().lower() for token in value.split(",") if token.strip())
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -97,6 +106,8 @@ class Proxy:
             sock_read=settings.read_timeout_seconds,
         )
         self._client: aiohttp.ClientSession | None = None
+        # Signed principal per caller, reused for half its 60 s life: signing costs ~40 µs a request.
+        self._principal_tokens: dict[Principal, tuple[str, float]] = {}
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(limit=self.settings.upstream_connections, ttl_dns_cache=300)
@@ -117,6 +128,17 @@ class Proxy:
             raise RuntimeError("proxy not started")
         return self._client
 
+    def principal_token(self, principal: Principal) -> str:
+        now = time.monotonic()
+        cached = self._principal_tokens.get(principal)
+        if cached is not None and now - cached[1] < PRINCIPAL_TTL.total_seconds() / 2:
+            return cached[0]
+        if len(self._principal_tokens) >= 10_000:
+            self._principal_tokens.clear()
+        token = encode_principal(principal, self.secret)
+        self._principal_tokens[principal] = (token, now)
+        return token
+
     async def forward(self, request: Request, service: str, principal: Principal) -> Response:
         try:
             body = await read_body(request, self.settings.max_body_bytes)
@@ -126,9 +148,14 @@ class Proxy:
                 status=413,
                 detail=f"request body exceeds {self.settings.max_body_bytes} bytes",
             )
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED_UPSTREAM}
+        nominated = connection_tokens(request.headers.get("connection"))
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() not in _NOT_FORWARDED_UPSTREAM and k.lower() not in nominated
+        }
         headers["x-request-id"] = current_request_id() or ""
-        headers[PRINCIPAL_HEADER] = encode_principal(principal, self.secret)
+        headers[PRINCIPAL_HEADER] = self.principal_token(principal)
         client_host = request.client.host if request.client else ""
         previous = request.headers.get("x-forwarded-for")
         headers["x-forwarded-for"] = f"{previous}, {client_host}" if previous else client_host
@@ -140,9 +167,8 @@ class Proxy:
                 request.method, url, data=body or None, headers=headers, allow_redirects=False
             ) as upstream:
                 content = await upstream.read()
-                response_headers = {
-                    k: v for k, v in upstream.headers.items() if k.lower() not in _NOT_RETURNED
-                }
+                dropped = _NOT_RETURNED | connection_tokens(upstream.headers.get("connection"))
+                response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in dropped}
                 return Response(content=content, status_code=upstream.status, headers=response_headers)
         except aiohttp.ConnectionTimeoutError:
             return problem_response(

@@ -14,12 +14,14 @@ from typing import Annotated
 
 import typer
 
+from sasar.keys_cli import app as keys_app
 from services.common.migrations import COMPONENTS, upgrade
 from services.common.settings import ComponentSettings
 
 app = typer.Typer(help="Sasar: village workers' social security backend.", no_args_is_help=True)
 areas_app = typer.Typer(help="Area reference data (kode wilayah).", no_args_is_help=True)
 app.add_typer(areas_app, name="areas")
+app.add_typer(keys_app, name="keys")
 
 
 def component_settings(component: str) -> ComponentSettings:
