@@ -12,8 +12,6 @@ from services.registry.areas import load_areas
 from services.registry.models import Area
 from tests.support import anonymous_headers, village_headers
 
-PUBLIC = anonymous_headers()
-
 
 def test_area_of_each_level_with_its_time_zone(service_client: Callable[..., TestClient]) -> None:
     client = service_client("registry")
@@ -24,7 +22,7 @@ def test_area_of_each_level_with_its_time_zone(service_client: Callable[..., Tes
         "91.03.01.2004": ("village", "91.03.01", "Asia/Jayapura", "WIT"),
     }
     for code, (level, parent, zone, abbreviation) in cases.items():
-        response = client.get(f"/v1/areas/{code}", headers=PUBLIC)
+        response = client.get(f"/v1/areas/{code}", headers=anonymous_headers())
         assert response.status_code == 200, response.text
         body = response.json()
         assert (body["level"], body["parent_code"], body["timezone"], body["zone"]) == (
@@ -33,17 +31,19 @@ def test_area_of_each_level_with_its_time_zone(service_client: Callable[..., Tes
             zone,
             abbreviation,
         )
-    village = client.get("/v1/areas/33.26.15.2001", headers=PUBLIC).json()
+    village = client.get("/v1/areas/33.26.15.2001", headers=anonymous_headers()).json()
     assert village["name"] == "Wuled"
     assert village["kind"] == "desa"
 
 
 def test_children_of_a_city_and_all_its_kelurahan(service_client: Callable[..., TestClient]) -> None:
     client = service_client("registry")
-    districts = client.get("/v1/areas/33.75/children", headers=PUBLIC).json()
+    districts = client.get("/v1/areas/33.75/children", headers=anonymous_headers()).json()
     assert [d["code"] for d in districts["items"]] == ["33.75.01", "33.75.02", "33.75.03", "33.75.04"]
     assert districts["next_cursor"] is None
-    villages = client.get("/v1/areas/33.75/children?level=village&limit=500", headers=PUBLIC).json()
+    villages = client.get(
+        "/v1/areas/33.75/children?level=village&limit=500", headers=anonymous_headers()
+    ).json()
     assert len(villages["items"]) == 27
     assert {v["kind"] for v in villages["items"]} == {"kelurahan"}
     assert {v["timezone"] for v in villages["items"]} == {"Asia/Jakarta"}
@@ -55,7 +55,7 @@ def test_children_are_paginated_without_gaps_or_repeats(service_client: Callable
     cursor = None
     while True:
         url = "/v1/areas/33.75/children?level=village&limit=5" + (f"&cursor={cursor}" if cursor else "")
-        page = client.get(url, headers=PUBLIC).json()
+        page = client.get(url, headers=anonymous_headers()).json()
         seen += [item["code"] for item in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -66,23 +66,23 @@ def test_children_are_paginated_without_gaps_or_repeats(service_client: Callable
 
 def test_search_by_name(service_client: Callable[..., TestClient]) -> None:
     client = service_client("registry")
-    body = client.get("/v1/areas?q=WULED&level=village", headers=PUBLIC).json()
+    body = client.get("/v1/areas?q=WULED&level=village", headers=anonymous_headers()).json()
     assert "33.26.15.2001" in [item["code"] for item in body["items"]]
     assert all("wuled" in item["name"].lower() for item in body["items"])
     # LIKE wildcards in the query are taken literally.
-    assert client.get("/v1/areas?q=%25%25", headers=PUBLIC).json()["items"] == []
+    assert client.get("/v1/areas?q=%25%25", headers=anonymous_headers()).json()["items"] == []
 
 
 def test_unknown_and_malformed_codes_are_problems(service_client: Callable[..., TestClient]) -> None:
     client = service_client("registry")
-    unknown = client.get("/v1/areas/33.99.99.2999", headers=PUBLIC)
+    unknown = client.get("/v1/areas/33.99.99.2999", headers=anonymous_headers())
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == "application/problem+json"
     assert unknown.json()["type"] == "/problems/unknown-area"
-    malformed = client.get("/v1/areas/33.7", headers=PUBLIC)
+    malformed = client.get("/v1/areas/33.7", headers=anonymous_headers())
     assert malformed.status_code == 422
     assert malformed.json()["errors"][0]["field"] == "code"
-    bad_level = client.get("/v1/areas/33.75.01/children?level=regency", headers=PUBLIC)
+    bad_level = client.get("/v1/areas/33.75.01/children?level=regency", headers=anonymous_headers())
     assert bad_level.status_code == 422
     assert bad_level.json()["errors"][0]["field"] == "level"
 
