@@ -119,13 +119,24 @@ def add_security(document: dict[str, Any]) -> None:
         },
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    # What the gateway itself may answer on any public operation, whatever the service documents.
+    gateway_answers = {
+        "413": "Request body too large",
+        "502": "The service gave an invalid answer",
+        "503": "The service is unavailable; retry later",
+        "504": "The service did not answer in time",
+    }
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             if method not in _HTTP_METHODS or not isinstance(operation, dict):
                 continue
             operation["security"] = _security_for(path)
             if path.startswith("/v1/"):
-                operation.setdefault("responses", {}).setdefault("429", rate_limited)
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("429", rate_limited)
+                for status, description in gateway_answers.items():
+                    responses.setdefault(status, {"description": description, "content": problem})
 
 
 def _security_for(path: str) -> list[dict[str, list[str]]]:

@@ -26,6 +26,7 @@ StartupHook = Callable[[FastAPI], None]
 
 # Statuses every operation may answer with a problem: documented so generated clients expect them.
 _COMMON_ERROR_STATUSES = {
+    "400": "Malformed request (e.g. a body that cannot be parsed)",
     "401": "Missing or invalid credentials",
     "403": "The caller may never do this",
     "404": "Not found (or belongs to another tenant)",

@@ -30,4 +30,4 @@ def run_schemathesis(
 def test_public_operations_survive_fuzzing(system: RunningSystem) -> None:
     result = run_schemathesis(system)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    assert "No issues found" in result.stdout
+    assert "Failures:" not in result.stdout
