@@ -339,6 +339,22 @@ def add_members(
     agreement = agreements.get_agreement(session, principal, agreement_id)
     require_writer(principal, agreement.village_code)
     results = agreements.add_members(session, agreement, body.worker_ids, directory)
+    if all(r.status == "rejected" for r in results):
+        # Nothing could be added: a 422 problem (budget refusals say by how much), items in `results`.
+        over = [r for r in results if r.over_budget_by_idr is not None]
+        detail = (
+            f"over the remaining budget by Rp{max(r.over_budget_by_idr or 0 for r in over):,}"
+            if over
+            else "no worker could be added"
+        )
+        raise ValidationProblem(
+            detail,
+            errors=[{"field": f"worker_ids.{i}", "reason": r.reason or ""} for i, r in enumerate(results)],
+            extra={
+                "results": [r.__dict__ for r in results],
+                **({"over_budget_by_idr": max(r.over_budget_by_idr or 0 for r in over)} if over else {}),
+            },
+        )
     return AgreementMembersOut(
         results=[r.__dict__ for r in results],
         agreement=FundingAgreementOut(**agreements.agreement_view(session, agreement)),
