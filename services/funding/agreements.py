@@ -425,8 +425,9 @@ def remove_member(session: Session, agreement: FundingAgreement, worker_id: str,
     session.execute(
         text(f"""
         INSERT INTO credit_notes (invoice_id, worker_id, amount_idr, reason, created_at)
-        SELECT l.invoice_id, :w, SUM(l.amount_idr - l.paid_idr - l.credited_idr), :reason, :now {open_lines}
-        GROUP BY l.invoice_id
+        SELECT l.invoice_id, l.worker_id, SUM(l.amount_idr - l.paid_idr - l.credited_idr), :reason, :now
+        {open_lines}
+        GROUP BY l.invoice_id, l.worker_id
         """).bindparams(bindparam("now", type_=CreditNote.__table__.c.created_at.type)),
         {**params, "reason": reason, "now": now},
     )
