@@ -37,7 +37,8 @@ class PaymentRequest:
 def get_invoice(session: Session, principal: Principal, invoice_id: int, *, lock: bool = False) -> Invoice:
     statement = select(Invoice).where(Invoice.id == invoice_id)
     if lock:
-        statement = statement.with_for_update()
+        # Re-read under the row lock: the identity map may hold values read before another payment committed.
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     invoice = session.scalars(statement).first()
     if invoice is None or not principal.can_access_village(invoice.village_code):
         raise InvoiceNotFound(f"invoice {invoice_id} not found")
