@@ -20,6 +20,7 @@ from services.common.settings import ComponentSettings
 app = typer.Typer(help="Sasar: village workers' social security backend.", no_args_is_help=True)
 areas_app = typer.Typer(help="Area reference data (kode wilayah).", no_args_is_help=True)
 app.add_typer(areas_app, name="areas")
+app.add_typer(__import__("sasar.billing_cli", fromlist=["app"]).app, name="billing")
 
 
 def component_settings(component: str) -> ComponentSettings:

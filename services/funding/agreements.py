@@ -132,7 +132,7 @@ def get_agreement(session: Session, principal: Principal, agreement_id: int) -> 
 
 def lock_agreement(session: Session, agreement: FundingAgreement) -> None:
     """Serialise roster changes of one agreement (budget checks read-then-write)."""
-    session.execute(select(FundingAgreement.id).where(FundingAgreement.id == agreement.id).with_for_update())
+    session.refresh(agreement, with_for_update=True)  # also re-reads the ceiling under the lock
 
 
 def update_terms(session: Session, agreement: FundingAgreement, changes: dict[str, Any]) -> FundingAgreement:
@@ -210,11 +210,12 @@ def committed_by_agreement(session: Session, agreement_ids: Sequence[int]) -> di
         WHERE m.status = 'active' AND {BILLABLE_WORKER_SQL} AND m.agreement_id IN :ids
     """
     projected = _unbilled_months_source("a.status <> 'ended'", members)
+    dialect = session.get_bind().dialect.name
     statement = text(f"""
         SELECT a.id,
           COALESCE((SELECT SUM(i.total_idr - i.credited_idr) FROM invoices i
                     WHERE i.agreement_id = a.id AND i.status <> 'void'), 0)
-          + COALESCE((SELECT SUM(l.amount_idr) FROM ({priced_lines(projected)}) l
+          + COALESCE((SELECT SUM(l.amount_idr) FROM ({priced_lines(projected, dialect)}) l
                       WHERE l.agreement_id = a.id), 0)
         FROM funding_agreements a WHERE a.id IN :ids
     """).bindparams(ids)
@@ -302,8 +303,9 @@ def _candidate_costs(
         FROM funded_workers w WHERE w.worker_id IN :workers
     """
     source = _unbilled_months_source("1 = 1", workers)
+    dialect = session.get_bind().dialect.name
     statement = text(
-        f"SELECT l.worker_id, SUM(l.amount_idr) FROM ({priced_lines(source)}) l GROUP BY l.worker_id"
+        f"SELECT l.worker_id, SUM(l.amount_idr) FROM ({priced_lines(source, dialect)}) l GROUP BY l.worker_id"
     ).bindparams(bindparam("workers", expanding=True), bindparam("agreement", type_=Integer()))
     rows = session.execute(statement, {"agreement": agreement.id, "workers": list(worker_ids)})
     return {str(row[0]): int(row[1]) for row in rows}

@@ -66,6 +66,26 @@ def _number_sql(dialect: str) -> str:
     return f"printf('INV/%d/%s/%06d', :year, e.village_code, {sequence})"
 
 
+def lines_sql(dialect: str) -> str:
+    """INSERT … SELECT of the priced lines of the invoices of billing run ``:run`` (month ``:p``)."""
+    source = f"""
+        SELECT m.agreement_id AS agreement_id, m.worker_id AS worker_id, CAST(:p AS INTEGER) AS period_idx
+        FROM agreement_members m
+        JOIN invoices i ON i.agreement_id = m.agreement_id AND i.billing_run_id = :run
+        JOIN funded_workers w ON w.worker_id = m.worker_id
+        WHERE m.status = 'active' AND {BILLABLE_WORKER_SQL}
+    """
+    return f"""
+        INSERT INTO invoice_lines (invoice_id, line_no, worker_id, program, schedule_id, declared_income_idr,
+                                   amount_idr, discount_idr, paid_idr, credited_idr)
+        SELECT i.id, ROW_NUMBER() OVER (PARTITION BY i.id ORDER BY l.worker_id, l.program_position),
+               l.worker_id, l.program, l.schedule_id, l.declared_income_idr, l.amount_idr, l.discount_idr,
+               0, 0
+        FROM ({priced_lines(source, dialect)}) l
+        JOIN invoices i ON i.agreement_id = l.agreement_id AND i.billing_run_id = :run
+    """
+
+
 def run_billing(
     session: Session,
     period: Period,
@@ -144,24 +164,13 @@ def run_billing(
     )
     step("numbers")
 
-    source = f"""
-        SELECT m.agreement_id AS agreement_id, m.worker_id AS worker_id, CAST(:p AS INTEGER) AS period_idx
-        FROM agreement_members m
-        JOIN invoices i ON i.agreement_id = m.agreement_id AND i.billing_run_id = :run
-        JOIN funded_workers w ON w.worker_id = m.worker_id
-        WHERE m.status = 'active' AND {BILLABLE_WORKER_SQL}
-    """
+    if dialect == "postgresql":
+        # Fresh statistics on the invoices just written (the planner otherwise guesses a handful) and room
+        # to sort the lines for numbering in memory: a billing run is one big batch statement.
+        session.execute(text("ANALYZE invoices"))
+        session.execute(text("SET LOCAL work_mem = '128MB'"))
     session.execute(
-        text(f"""
-        INSERT INTO invoice_lines (invoice_id, line_no, worker_id, program, schedule_id, declared_income_idr,
-                                   amount_idr, discount_idr, paid_idr, credited_idr)
-        SELECT i.id, ROW_NUMBER() OVER (PARTITION BY i.id ORDER BY l.worker_id, l.program_position),
-               l.worker_id, l.program, l.schedule_id, l.declared_income_idr, l.amount_idr, l.discount_idr,
-               0, 0
-        FROM ({priced_lines(source)}) l
-        JOIN invoices i ON i.agreement_id = l.agreement_id AND i.billing_run_id = :run
-        """).bindparams(bindparam("p", type_=Integer())),
-        {"p": p, "run": run.id},
+        text(lines_sql(dialect)).bindparams(bindparam("p", type_=Integer())), {"p": p, "run": run.id}
     )
     step("lines")
 

@@ -7,7 +7,8 @@ prices one line per programme with the schedule in force for that month, exactly
 - JKK = clamp(round_half_up(income x rate_bp / 10000), min, max); JKM = flat; JHT = round_half_up(income x
   rate_bp / 10000);
 - each line gets the applicable discount leaving the lowest amount (``round_half_up(full x pct / 100)``),
-  if lower than the full amount;
+  if lower than the full amount (``dialect`` picks a LATERAL lookup on PostgreSQL, a scalar subquery
+  elsewhere);
 - JHT lines only when both the agreement and the worker include JHT.
 
 Rounding half up for non-negative integers is ``(2n + d) / (2d)`` with integer division, identical on
@@ -37,7 +38,7 @@ def _full_amount() -> str:
     )
 
 
-def priced_lines(source: str) -> str:
+def priced_lines(source: str, dialect: str) -> str:
     """SELECT of priced lines for ``source`` (columns agreement_id, worker_id, period_idx).
 
     Output columns: agreement_id, worker_id, period_idx, program, program_position, schedule_id,
@@ -56,8 +57,10 @@ def priced_lines(source: str) -> str:
              AND s.effective_from_idx <= src.period_idx
              AND (s.effective_to_idx IS NULL OR s.effective_to_idx >= src.period_idx)
     """
-    best = f"""
-        SELECT MIN((2 * f0.full_idr * d.percent_payable + 100) / 200) FROM rate_discounts d
+    # The lowest payable percentage among the discounts that apply: round_half_up(full x pct / 100) grows
+    # with pct, so the smallest pct leaves the lowest amount - the discount quote() picks.
+    lowest_pct = f"""
+        SELECT MIN(d.percent_payable) AS pct FROM rate_discounts d
         WHERE d.schedule_id = f0.schedule_id
           AND d.start_idx <= f0.period_idx AND d.end_idx >= f0.period_idx
           AND ((f0.program = 'JKK' AND d.covers_jkk) OR (f0.program = 'JKM' AND d.covers_jkm))
@@ -66,14 +69,20 @@ def priced_lines(source: str) -> str:
                 WHERE o.discount_id = d.id AND o.occupation = f0.occupation))
           AND (d.applies_to_government_paid OR f0.source NOT IN {GOVERNMENT_SOURCES_SQL})
     """
+    if dialect == "postgresql":
+        # LATERAL lets PostgreSQL memoize the lookup per distinct (schedule, programme, occupation,
+        # source, month) instead of running it for each of millions of lines.
+        with_pct = f"SELECT f0.*, dk.pct AS pct FROM ({base}) f0 LEFT JOIN LATERAL ({lowest_pct}) dk ON true"
+    else:
+        with_pct = f"SELECT f0.*, ({lowest_pct}) AS pct FROM ({base}) f0"
+    discounted = "(2 * f1.full_idr * f1.pct + 100) / 200"
     amount = (
-        "CASE WHEN f1.best_idr IS NOT NULL AND f1.best_idr < f1.full_idr "
-        "THEN f1.best_idr ELSE f1.full_idr END"
+        f"CASE WHEN f1.pct IS NOT NULL AND {discounted} < f1.full_idr THEN {discounted} ELSE f1.full_idr END"
     )
     return f"""
         SELECT f1.agreement_id AS agreement_id, f1.worker_id AS worker_id, f1.period_idx AS period_idx,
                f1.program AS program, f1.program_position AS program_position, f1.schedule_id AS schedule_id,
                f1.declared_income_idr AS declared_income_idr,
                {amount} AS amount_idr, f1.full_idr - ({amount}) AS discount_idr
-        FROM (SELECT f0.*, ({best}) AS best_idr FROM ({base}) f0) f1
+        FROM ({with_pct}) f1
     """

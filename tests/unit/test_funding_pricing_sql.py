@@ -78,7 +78,7 @@ def test_sql_prices_equal_quote(database_url: Callable[[str], str]) -> None:
                 text(
                     "SELECT agreement_id, worker_id, period_idx, program, schedule_id, amount_idr, "
                     "discount_idr "
-                    f"FROM ({priced_lines(source_sql)}) l"
+                    f"FROM ({priced_lines(source_sql, session.get_bind().dialect.name)}) l"
                 )
             ).all()
             schedules = schedules_in_force(session)

@@ -45,7 +45,8 @@ def test_concurrent_billing_runs_issue_one_invoice_each(
         with database.engine.connect() as connection:
             per_period = connection.execute(
                 text(
-                    "SELECT period_idx, COUNT(*), COUNT(DISTINCT agreement_id) FROM invoices GROUP BY period_idx"
+                    "SELECT period_idx, COUNT(*), COUNT(DISTINCT agreement_id) FROM invoices "
+                    "GROUP BY period_idx"
                 )
             ).all()
             numbers = connection.execute(
