@@ -505,7 +505,7 @@ def void_invoice(invoice_id: int, session: DbSession, principal: CurrentPrincipa
 
 
 @router.post(
-    "/invoice-overdue-runs", response_model=OverdueOut, summary="Mark invoices overdue (funding:admin)"
+    "/invoices/overdue-runs", response_model=OverdueOut, summary="Mark invoices overdue (funding:admin)"
 )
 def mark_overdue(body: OverdueIn, session: DbSession, principal: CurrentPrincipal) -> OverdueOut:
     require_admin(principal)
@@ -653,7 +653,7 @@ def village_agreements_ending(
 
 
 @router.post(
-    "/coverage-lapse-runs", response_model=LapseRunOut, summary="Mark lapsed workers (funding:admin)"
+    "/invoices/lapse-runs", response_model=LapseRunOut, summary="Mark lapsed workers (funding:admin)"
 )
 def lapse_run(body: LapseRunIn, session: DbSession, principal: CurrentPrincipal) -> LapseRunOut:
     require_admin(principal)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi.testclient import TestClient
 
 from tests.api.funding.conftest import OTHER_VILLAGE, VILLAGE, FakeRegistry
@@ -131,3 +133,13 @@ def test_budget_refusal_says_by_how_much(funding: TestClient, registry: FakeRegi
     assert accepted.json()["agreement"]["budget_remaining_idr"] == -over
     exhausted = funding.get(f"/v1/villages/{VILLAGE}/budget-exhausted", headers=HEADERS).json()
     assert [e["id"] for e in exhausted] == [agreement["id"]]
+
+
+def test_registry_down_is_a_503_and_changes_nothing(service_client: Callable[..., TestClient]) -> None:
+    funding = service_client("funding", registry_url="http://127.0.0.1:9")  # nothing listens on port 9
+    created = funding.post("/v1/funding-agreements", json=agreement_body(VILLAGE), headers=HEADERS)
+    url = f"/v1/funding-agreements/{created.json()['id']}"
+    response = funding.post(f"{url}/members", json={"worker_ids": ["w-1"]}, headers=HEADERS)
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert funding.get(url, headers=HEADERS).json()["member_count"] == 0

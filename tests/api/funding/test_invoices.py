@@ -115,7 +115,7 @@ def test_overdue_void_and_credit_note(funding: TestClient, registry: FakeRegistr
     agreement = active_agreement(funding, VILLAGE, [registry.add("o1"), registry.add("o2")])
     _bill(funding, "2026-11")
     _bill(funding, "2026-12")
-    marked = funding.post("/v1/invoice-overdue-runs", json={"as_of": "2026-11-16"}, headers=ADMIN)
+    marked = funding.post("/v1/invoices/overdue-runs", json={"as_of": "2026-11-16"}, headers=ADMIN)
     assert marked.json() == {"marked_overdue": 1}
     november = _invoice(funding, "2026-11")
     assert november["status"] == "overdue"
@@ -140,9 +140,9 @@ def test_arrears_lapse_and_handover(funding: TestClient, registry: FakeRegistry)
     arrears = funding.get(f"/v1/villages/{VILLAGE}/arrears", params={"as_of": "2026-05-20"}, headers=HEADERS)
     assert arrears.json()[0]["unpaid_months"] == 5
     assert arrears.json()[0]["lapsed"] is False
-    lapse = funding.post("/v1/coverage-lapse-runs", json={"as_of": "2026-04-10"}, headers=ADMIN)
+    lapse = funding.post("/v1/invoices/lapse-runs", json={"as_of": "2026-04-10"}, headers=ADMIN)
     assert lapse.json() == {"lapsed_worker_ids": []}  # only 3 months due by then
-    lapse = funding.post("/v1/coverage-lapse-runs", json={"as_of": "2026-04-16"}, headers=ADMIN)
+    lapse = funding.post("/v1/invoices/lapse-runs", json={"as_of": "2026-04-16"}, headers=ADMIN)
     assert lapse.json() == {"lapsed_worker_ids": ["l1"]}
     again = funding.get(f"/v1/villages/{VILLAGE}/arrears", params={"as_of": "2026-05-20"}, headers=HEADERS)
     assert again.json()[0]["lapsed"] is True

@@ -83,12 +83,12 @@ def test_admin_actions_need_funding_admin(funding: TestClient, billed: dict[str,
         )
         assert (
             funding.post(
-                "/v1/invoice-overdue-runs", json={"as_of": "2027-01-01"}, headers=headers
+                "/v1/invoices/overdue-runs", json={"as_of": "2027-01-01"}, headers=headers
             ).status_code
             == 403
         )
         assert (
-            funding.post("/v1/coverage-lapse-runs", json={"as_of": "2027-01-01"}, headers=headers).status_code
+            funding.post("/v1/invoices/lapse-runs", json={"as_of": "2027-01-01"}, headers=headers).status_code
             == 403
         )
         edit = funding.post("/v1/rate-schedules/bpu-2026/versions", json={}, headers=headers)
