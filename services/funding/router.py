@@ -36,6 +36,7 @@ from services.funding.models import (
 from services.funding.pricing import Discount, Occupation, Period, PricingError, Program, RateSchedule, quote
 from services.funding.pricing import schedule_for as pick_schedule
 from services.funding.schemas import (
+    MAX_ROW_ID,
     AgreementEndingOut,
     AgreementMembersIn,
     AgreementMembersOut,
@@ -63,6 +64,7 @@ from services.funding.schemas import (
 router = APIRouter(prefix="/v1", tags=["funding"])
 Pagination = Annotated[PageParams, Depends(page_params)]
 VillageCode = Annotated[str, Path(max_length=13, examples=["33.26.15.2001"])]
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 READ_SCOPES = ("funding:admin", "reports:read")
 
 
@@ -246,11 +248,29 @@ def _agreement_response(
     "/funding-agreements", response_model=FundingAgreementOut, status_code=201, summary="Create an agreement"
 )
 def create_agreement(
-    body: FundingAgreementIn, session: DbSession, principal: CurrentPrincipal
+    body: FundingAgreementIn,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     require_writer(principal, body.village_code)
-    agreement = agreements.create_agreement(session, agreements.AgreementTerms(**body.model_dump()))
-    return _agreement_response(session, agreement, 201)
+
+    def produce() -> FundingAgreementOut:
+        agreement = agreements.create_agreement(session, agreements.AgreementTerms(**body.model_dump()))
+        return FundingAgreementOut(**agreements.agreement_view(session, agreement))
+
+    return idempotent_json(
+        session,
+        idempotency_keys,
+        scope=principal.actor,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        payload=body.model_dump(mode="json"),
+        status_code=201,
+        produce=produce,
+    )
 
 
 @router.get("/funding-agreements", response_model=Page[FundingAgreementOut], summary="List agreements")
@@ -259,7 +279,7 @@ def list_agreements(
     principal: CurrentPrincipal,
     pagination: Pagination,
     village_code: Annotated[str | None, Query(max_length=13)] = None,
-    fiscal_year: int | None = None,
+    fiscal_year: Annotated[int | None, Query(ge=2000, le=2099)] = None,
     status: str | None = None,
 ) -> Page[FundingAgreementOut]:
     require_reader(principal)
@@ -286,7 +306,7 @@ def list_agreements(
 
 
 @router.get("/funding-agreements/{agreement_id}", response_model=FundingAgreementOut, summary="An agreement")
-def get_agreement(agreement_id: int, session: DbSession, principal: CurrentPrincipal) -> JSONResponse:
+def get_agreement(agreement_id: RowId, session: DbSession, principal: CurrentPrincipal) -> JSONResponse:
     require_reader(principal)
     return _agreement_response(session, agreements.get_agreement(session, principal, agreement_id))
 
@@ -295,7 +315,7 @@ def get_agreement(agreement_id: int, session: DbSession, principal: CurrentPrinc
     "/funding-agreements/{agreement_id}", response_model=FundingAgreementOut, summary="Change terms"
 )
 def patch_agreement(
-    agreement_id: int,
+    agreement_id: RowId,
     body: FundingAgreementPatch,
     session: DbSession,
     principal: CurrentPrincipal,
@@ -311,14 +331,14 @@ def patch_agreement(
 @router.post(
     "/funding-agreements/{agreement_id}/activate", response_model=FundingAgreementOut, summary="Activate"
 )
-def activate_agreement(agreement_id: int, session: DbSession, principal: CurrentPrincipal) -> JSONResponse:
+def activate_agreement(agreement_id: RowId, session: DbSession, principal: CurrentPrincipal) -> JSONResponse:
     agreement = agreements.get_agreement(session, principal, agreement_id)
     require_writer(principal, agreement.village_code)
     return _agreement_response(session, agreements.activate(session, agreement))
 
 
 @router.post("/funding-agreements/{agreement_id}/end", response_model=FundingAgreementOut, summary="End")
-def end_agreement(agreement_id: int, session: DbSession, principal: CurrentPrincipal) -> JSONResponse:
+def end_agreement(agreement_id: RowId, session: DbSession, principal: CurrentPrincipal) -> JSONResponse:
     agreement = agreements.get_agreement(session, principal, agreement_id)
     require_writer(principal, agreement.village_code)
     return _agreement_response(session, agreements.end_agreement(session, agreement))
@@ -330,7 +350,7 @@ def end_agreement(agreement_id: int, session: DbSession, principal: CurrentPrinc
     summary="Add workers to the roster (per-item results)",
 )
 def add_members(
-    agreement_id: int,
+    agreement_id: RowId,
     body: AgreementMembersIn,
     session: DbSession,
     principal: CurrentPrincipal,
@@ -367,7 +387,7 @@ def add_members(
     summary="Remove a worker (unpaid issued lines get credit notes)",
 )
 def remove_member(
-    agreement_id: int,
+    agreement_id: RowId,
     worker_id: Annotated[str, Path(max_length=64)],
     session: DbSession,
     principal: CurrentPrincipal,
@@ -409,7 +429,7 @@ def create_billing_run(body: BillingRunIn, session: DbSession, principal: Curren
 
 
 @router.get("/billing-runs/{run_id}", response_model=BillingRunOut, summary="A billing run")
-def get_billing_run(run_id: int, session: DbSession, principal: CurrentPrincipal) -> BillingRunOut:
+def get_billing_run(run_id: RowId, session: DbSession, principal: CurrentPrincipal) -> BillingRunOut:
     if not (principal.is_internal and any(principal.has_scope(s) for s in READ_SCOPES)):
         raise Forbidden("billing runs are visible to internal clients with funding:admin or reports:read")
     run = session.get(BillingRun, run_id)
@@ -483,7 +503,7 @@ def list_invoices(
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut, summary="An invoice with its lines")
 def get_invoice(
-    invoice_id: int, session: DbSession, principal: CurrentPrincipal, response: Response
+    invoice_id: RowId, session: DbSession, principal: CurrentPrincipal, response: Response
 ) -> InvoiceOut:
     require_reader(principal)
     invoice = payments.get_invoice(session, principal, invoice_id)
@@ -497,7 +517,7 @@ def get_invoice(
 
 
 @router.post("/invoices/{invoice_id}/void", response_model=InvoiceOut, summary="Void an unpaid invoice")
-def void_invoice(invoice_id: int, session: DbSession, principal: CurrentPrincipal) -> InvoiceOut:
+def void_invoice(invoice_id: RowId, session: DbSession, principal: CurrentPrincipal) -> InvoiceOut:
     require_reader(principal)
     payments.get_invoice(session, principal, invoice_id)  # 404 before 403 for another village's invoice
     require_admin(principal)
@@ -575,7 +595,7 @@ def list_payments(
     session: DbSession,
     principal: CurrentPrincipal,
     pagination: Pagination,
-    invoice_id: int | None = None,
+    invoice_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     village_code: Annotated[str | None, Query(max_length=13)] = None,
 ) -> Page[PaymentOut]:
     require_reader(principal)
@@ -607,7 +627,7 @@ def village_statement(
     code: VillageCode,
     session: DbSession,
     principal: CurrentPrincipal,
-    fiscal_year: Annotated[int, Query(ge=2000, le=2100)],
+    fiscal_year: Annotated[int, Query(ge=2000, le=2099)],
 ) -> VillageStatementOut:
     _village_reader(principal, code)
     return VillageStatementOut(**reports.statement(session, code, fiscal_year))

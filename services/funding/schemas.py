@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,6 +12,8 @@ from services.common.money import PositiveRupiah, Rupiah
 ProgramName = Literal["JKK", "JKM", "JHT"]
 SourceName = Literal["dana_desa", "apbd_kelurahan", "csr", "other"]
 PERIOD_PATTERN = r"^[0-9]{4}-[0-9]{2}$"
+MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+WorkerId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 class RateDiscountOut(BaseModel):
@@ -96,7 +98,7 @@ class ContributionQuoteOut(BaseModel):
 class FundingAgreementIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     village_code: str = Field(max_length=13)
-    fiscal_year: int = Field(ge=2000, le=2100)
+    fiscal_year: int = Field(ge=2000, le=2099)
     source: SourceName
     legal_reference: str = Field(min_length=1, max_length=200, description="Perdes/Perkades number")
     budget_ceiling_idr: PositiveRupiah
@@ -139,7 +141,7 @@ class FundingAgreementOut(BaseModel):
 
 class AgreementMembersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    worker_ids: list[str] = Field(min_length=1, max_length=500)
+    worker_ids: list[WorkerId] = Field(min_length=1, max_length=500)
 
 
 class AgreementMemberResultOut(BaseModel):
@@ -218,7 +220,7 @@ class OverdueOut(BaseModel):
 
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    invoice_id: int
+    invoice_id: int = Field(ge=1, le=MAX_ROW_ID)
     amount_idr: PositiveRupiah
     paid_on: dt.date
     method: Literal["bank_transfer", "virtual_account", "cash", "giro"]

@@ -143,3 +143,27 @@ def test_registry_down_is_a_503_and_changes_nothing(service_client: Callable[...
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("application/problem+json")
     assert funding.get(url, headers=HEADERS).json()["member_count"] == 0
+
+
+def test_create_with_idempotency_key_creates_once(funding: TestClient) -> None:
+    headers = {**HEADERS, "Idempotency-Key": "agreement-0001"}
+    first = funding.post("/v1/funding-agreements", json=agreement_body(VILLAGE), headers=headers)
+    again = funding.post("/v1/funding-agreements", json=agreement_body(VILLAGE), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert len(funding.get("/v1/funding-agreements", headers=HEADERS).json()["items"]) == 1
+    other = funding.post(
+        "/v1/funding-agreements", json=agreement_body(VILLAGE, budget_ceiling_idr=1_000), headers=headers
+    )
+    assert other.status_code == 422
+
+
+def test_out_of_range_ids_are_problems_not_errors(funding: TestClient) -> None:
+    huge = 2**40
+    assert funding.get(f"/v1/funding-agreements/{huge}", headers=HEADERS).status_code == 422
+    assert funding.get(f"/v1/invoices/{huge}", headers=HEADERS).status_code == 422
+    assert funding.get("/v1/funding-agreements/999", headers=HEADERS).status_code == 404
+    bad_ids = funding.post(
+        "/v1/funding-agreements/1/members", json={"worker_ids": ["../../etc"]}, headers=HEADERS
+    )
+    assert bad_ids.status_code == 422
