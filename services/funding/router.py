@@ -38,27 +38,27 @@ from services.funding.pricing import schedule_for as pick_schedule
 from services.funding.schemas import (
     MAX_ROW_ID,
     AgreementEndingOut,
+    AgreementMemberRemovalOut,
     AgreementMembersIn,
     AgreementMembersOut,
-    ArrearsItemOut,
     BillingRunIn,
     BillingRunOut,
     ContributionQuoteIn,
     ContributionQuoteOut,
+    CoverageLapseRunIn,
+    CoverageLapseRunOut,
     FundingAgreementIn,
     FundingAgreementOut,
     FundingAgreementPatch,
     InvoiceOut,
-    LapseRunIn,
-    LapseRunOut,
-    MemberRemovalOut,
-    OverdueIn,
-    OverdueOut,
+    InvoiceOverdueRunIn,
+    InvoiceOverdueRunOut,
     PaymentIn,
     PaymentOut,
     RateScheduleOut,
     RateScheduleVersionIn,
     VillageStatementOut,
+    WorkerArrearsOut,
 )
 
 router = APIRouter(prefix="/v1", tags=["funding"])
@@ -383,7 +383,7 @@ def add_members(
 
 @router.delete(
     "/funding-agreements/{agreement_id}/members/{worker_id}",
-    response_model=MemberRemovalOut,
+    response_model=AgreementMemberRemovalOut,
     summary="Remove a worker (unpaid issued lines get credit notes)",
 )
 def remove_member(
@@ -391,13 +391,13 @@ def remove_member(
     worker_id: Annotated[str, Path(max_length=64)],
     session: DbSession,
     principal: CurrentPrincipal,
-) -> MemberRemovalOut:
+) -> AgreementMemberRemovalOut:
     agreement = agreements.get_agreement(session, principal, agreement_id)
     require_writer(principal, agreement.village_code)
     credited = agreements.remove_member(
         session, agreement, worker_id, reason="worker removed from the roster"
     )
-    return MemberRemovalOut(worker_id=worker_id, credited_idr=credited)
+    return AgreementMemberRemovalOut(worker_id=worker_id, credited_idr=credited)
 
 
 # --- billing and invoices --------------------------------------------------------------------------
@@ -525,11 +525,15 @@ def void_invoice(invoice_id: RowId, session: DbSession, principal: CurrentPrinci
 
 
 @router.post(
-    "/invoices/overdue-runs", response_model=OverdueOut, summary="Mark invoices overdue (funding:admin)"
+    "/invoices/overdue-runs",
+    response_model=InvoiceOverdueRunOut,
+    summary="Mark invoices overdue (funding:admin)",
 )
-def mark_overdue(body: OverdueIn, session: DbSession, principal: CurrentPrincipal) -> OverdueOut:
+def mark_overdue(
+    body: InvoiceOverdueRunIn, session: DbSession, principal: CurrentPrincipal
+) -> InvoiceOverdueRunOut:
     require_admin(principal)
-    return OverdueOut(marked_overdue=billing.mark_overdue(session, body.as_of))
+    return InvoiceOverdueRunOut(marked_overdue=billing.mark_overdue(session, body.as_of))
 
 
 # --- payments --------------------------------------------------------------------------------------
@@ -633,12 +637,12 @@ def village_statement(
     return VillageStatementOut(**reports.statement(session, code, fiscal_year))
 
 
-@router.get("/villages/{code}/arrears", response_model=list[ArrearsItemOut], summary="Workers in arrears")
+@router.get("/villages/{code}/arrears", response_model=list[WorkerArrearsOut], summary="Workers in arrears")
 def village_arrears(
     code: VillageCode, session: DbSession, principal: CurrentPrincipal, as_of: dt.date
-) -> list[ArrearsItemOut]:
+) -> list[WorkerArrearsOut]:
     _village_reader(principal, code)
-    return [ArrearsItemOut(**item) for item in reports.arrears(session, code, as_of)]
+    return [WorkerArrearsOut(**item) for item in reports.arrears(session, code, as_of)]
 
 
 @router.get(
@@ -673,8 +677,10 @@ def village_agreements_ending(
 
 
 @router.post(
-    "/invoices/lapse-runs", response_model=LapseRunOut, summary="Mark lapsed workers (funding:admin)"
+    "/invoices/lapse-runs", response_model=CoverageLapseRunOut, summary="Mark lapsed workers (funding:admin)"
 )
-def lapse_run(body: LapseRunIn, session: DbSession, principal: CurrentPrincipal) -> LapseRunOut:
+def lapse_run(
+    body: CoverageLapseRunIn, session: DbSession, principal: CurrentPrincipal
+) -> CoverageLapseRunOut:
     require_admin(principal)
-    return LapseRunOut(lapsed_worker_ids=reports.mark_lapsed(session, body.as_of))
+    return CoverageLapseRunOut(lapsed_worker_ids=reports.mark_lapsed(session, body.as_of))

@@ -160,7 +160,7 @@ class AgreementMembersOut(BaseModel):
     agreement: FundingAgreementOut
 
 
-class MemberRemovalOut(BaseModel):
+class AgreementMemberRemovalOut(BaseModel):
     worker_id: str
     credited_idr: int
 
@@ -209,12 +209,12 @@ class InvoiceOut(BaseModel):
     lines: list[InvoiceLineOut] | None = None
 
 
-class OverdueIn(BaseModel):
+class InvoiceOverdueRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     as_of: dt.date
 
 
-class OverdueOut(BaseModel):
+class InvoiceOverdueRunOut(BaseModel):
     marked_overdue: int
 
 
@@ -262,7 +262,7 @@ class VillageStatementOut(BaseModel):
     agreements: list[FundingAgreementOut]
 
 
-class ArrearsItemOut(BaseModel):
+class WorkerArrearsOut(BaseModel):
     worker_id: str
     village_code: str
     unpaid_months: int
@@ -271,12 +271,12 @@ class ArrearsItemOut(BaseModel):
     lapsed: bool
 
 
-class LapseRunIn(BaseModel):
+class CoverageLapseRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     as_of: dt.date
 
 
-class LapseRunOut(BaseModel):
+class CoverageLapseRunOut(BaseModel):
     lapsed_worker_ids: list[str]
 
 
