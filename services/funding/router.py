@@ -27,6 +27,7 @@ from services.funding import agreements, billing, payments, rates, reports
 from services.funding.dependencies import CurrentPrincipal, DbSession, Directory
 from services.funding.models import (
     BillingRun,
+    CreditNote,
     FundingAgreement,
     Invoice,
     InvoiceLine,
@@ -438,7 +439,9 @@ def get_billing_run(run_id: RowId, session: DbSession, principal: CurrentPrincip
     return _run_out(run)
 
 
-def _invoice_out(invoice: Invoice, lines: list[InvoiceLine] | None = None) -> InvoiceOut:
+def _invoice_out(
+    invoice: Invoice, lines: list[InvoiceLine] | None = None, credits: list[CreditNote] | None = None
+) -> InvoiceOut:
     return InvoiceOut(
         id=invoice.id,
         number=invoice.number,
@@ -468,6 +471,18 @@ def _invoice_out(invoice: Invoice, lines: list[InvoiceLine] | None = None) -> In
                 "credited_idr": line.credited_idr,
             }
             for line in lines
+        ],
+        credit_notes=None
+        if credits is None
+        else [
+            {
+                "id": note.id,
+                "worker_id": note.worker_id,
+                "amount_idr": note.amount_idr,
+                "reason": note.reason,
+                "created_at": note.created_at,
+            }
+            for note in credits
         ],
     )
 
@@ -512,8 +527,11 @@ def get_invoice(
             select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id).order_by(InvoiceLine.line_no)
         )
     )
+    credits = list(
+        session.scalars(select(CreditNote).where(CreditNote.invoice_id == invoice.id).order_by(CreditNote.id))
+    )
     response.headers["ETag"] = etag(invoice.version)
-    return _invoice_out(invoice, lines)
+    return _invoice_out(invoice, lines, credits)
 
 
 @router.post("/invoices/{invoice_id}/void", response_model=InvoiceOut, summary="Void an unpaid invoice")

@@ -192,6 +192,14 @@ class InvoiceLineOut(BaseModel):
     credited_idr: int
 
 
+class InvoiceCreditNoteOut(BaseModel):
+    id: int
+    worker_id: str
+    amount_idr: int
+    reason: str
+    created_at: dt.datetime
+
+
 class InvoiceOut(BaseModel):
     id: int
     number: str
@@ -207,6 +215,7 @@ class InvoiceOut(BaseModel):
     created_at: dt.datetime
     version: int
     lines: list[InvoiceLineOut] | None = None
+    credit_notes: list[InvoiceCreditNoteOut] | None = None
 
 
 class InvoiceOverdueRunIn(BaseModel):

@@ -126,6 +126,7 @@ def test_overdue_void_and_credit_note(funding: TestClient, registry: FakeRegistr
     november = _invoice(funding, "2026-11")
     assert november["credited_idr"] == 16_800
     assert november["outstanding_idr"] == 16_800
+    assert [(n["worker_id"], n["amount_idr"]) for n in november["credit_notes"]] == [("o2", 16_800)]
     voided = funding.post(f"/v1/invoices/{november['id']}/void", headers=ADMIN)
     assert voided.status_code == 200
     assert voided.json()["status"] == "void"
