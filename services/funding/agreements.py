@@ -58,7 +58,6 @@ class MemberResult:
     worker_id: str
     status: str  # added | unchanged | rejected
     reason: str | None = None
-    monthly_cost_idr: int | None = None
     cost_idr: int | None = None
     over_budget_by_idr: int | None = None
 
@@ -364,7 +363,6 @@ def add_members(
     upsert_worker_copies(session, fetched)
     candidates = [w.id for w in fetched]
     costs = _candidate_costs(session, agreement, candidates)
-    monthly = _candidate_costs_monthly(agreement, costs)
     remaining = agreement.budget_ceiling_idr - committed_by_agreement(session, [agreement.id]).get(
         agreement.id, 0
     )
@@ -388,17 +386,9 @@ def add_members(
             )
         else:
             member.status, member.added_at, member.removed_at = "active", now, None
-        results[worker_id] = MemberResult(
-            worker_id, "added", cost_idr=cost, monthly_cost_idr=monthly.get(worker_id)
-        )
+        results[worker_id] = MemberResult(worker_id, "added", cost_idr=cost)
     session.flush()
     return [results[worker_id] for worker_id in ordered]
-
-
-def _candidate_costs_monthly(agreement: FundingAgreement, costs: dict[str, int]) -> dict[str, int]:
-    # Informational only: the average month, for the per-item answer.
-    months = agreement.end_idx - agreement.start_idx + 1
-    return {worker: cost // months for worker, cost in costs.items()}
 
 
 def remove_member(session: Session, agreement: FundingAgreement, worker_id: str, *, reason: str) -> int:

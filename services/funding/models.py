@@ -1,7 +1,7 @@
 """Funding tables (the funding database only).
 
 Periods (contribution months) are stored as an integer index ``year * 12 + month - 1`` so that SQL can
-compare and range over them on every backend; :mod:`services.funding.periods` converts.
+compare and range over them on every backend; ``services.funding.rates.period_index`` converts.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ schedule id (and amounts) they were priced with.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
@@ -182,7 +183,7 @@ def new_version(session: Session, code: str, proposed: RateSchedule, *, actor: s
             raise PricingError("effective_from", f"overlaps schedule {other.id!r} in force")
     version = current.version + 1
     schedule_id = f"{code}@v{version}"
-    stored = RateSchedule(**{**proposed.__dict__, "id": schedule_id})
+    stored = dataclasses.replace(proposed, id=schedule_id)
     now = utcnow()
     session.execute(update(RateScheduleRow).where(RateScheduleRow.id == current.id).values(superseded_at=now))
     session.add(RateScheduleRow(**_schedule_row(stored, code=code, version=version, actor=actor)))

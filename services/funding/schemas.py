@@ -151,7 +151,6 @@ class AgreementMemberResultOut(BaseModel):
     cost_idr: int | None = Field(
         default=None, description="Cost over the agreement's months not invoiced yet"
     )
-    monthly_cost_idr: int | None = None
     over_budget_by_idr: int | None = None
 
 
