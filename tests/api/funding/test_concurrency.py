@@ -134,3 +134,34 @@ def test_concurrent_different_payments_never_overpay(
             results = list(pool.map(pay, range(5)))
     assert sorted(r.status_code for r in results) == [201, 201, 201, 422, 422]
     assert funding.get(f"/v1/invoices/{invoice['id']}", headers=ADMIN).json()["paid_idr"] == 15_000
+
+
+def test_concurrent_roster_additions_respect_the_budget(
+    postgres_only: None,
+    funding: TestClient,
+    registry: FakeRegistry,
+    database_url: Callable[[str], str],
+    fake_registry: tuple[FakeRegistry, str],
+) -> None:
+    # Room for exactly one worker for 12 months (Rp201,600): two requests racing must not both fit.
+    agreement = active_agreement(funding, VILLAGE, [], budget_ceiling_idr=300_000)
+    workers = [registry.add(f"r{n}") for n in range(4)]
+    app = create_component_app("funding", database_url("funding"), registry_url=fake_registry[1])
+    with live_server(app) as url:
+        barrier = threading.Barrier(len(workers))
+
+        def add(worker_id: str) -> httpx.Response:
+            barrier.wait()
+            return httpx.post(
+                f"{url}/v1/funding-agreements/{agreement['id']}/members",
+                json={"worker_ids": [worker_id]},
+                headers=village_headers(VILLAGE),
+                timeout=30,
+            )
+
+        with ThreadPoolExecutor(len(workers)) as pool:
+            results = list(pool.map(add, workers))
+    assert sorted(r.status_code for r in results) == [200, 422, 422, 422]
+    state = funding.get(f"/v1/funding-agreements/{agreement['id']}", headers=village_headers(VILLAGE)).json()
+    assert state["member_count"] == 1
+    assert state["budget_remaining_idr"] == 300_000 - 12 * 16_800
