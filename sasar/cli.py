@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from sasar.billing_cli import app as billing_app
 from sasar.keys_cli import app as keys_app
 from services.common.migrations import COMPONENTS, upgrade
 from services.common.settings import ComponentSettings
@@ -22,6 +23,7 @@ app = typer.Typer(help="Sasar: village workers' social security backend.", no_ar
 areas_app = typer.Typer(help="Area reference data (kode wilayah).", no_args_is_help=True)
 app.add_typer(areas_app, name="areas")
 app.add_typer(keys_app, name="keys")
+app.add_typer(billing_app, name="billing")
 
 
 def component_settings(component: str) -> ComponentSettings:

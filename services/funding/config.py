@@ -14,6 +14,7 @@ class FundingSettings(ComponentSettings):
 
     component: str = "funding"
     database_url: str = "sqlite:///var/funding.db"
+    registry_url: str = "http://127.0.0.1:8001"  # where rostered workers are looked up
 
 
 @lru_cache(maxsize=1)

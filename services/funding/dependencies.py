@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from services.common.db import session_scope
 from services.common.principal import Principal, authenticated_principal
+from services.funding.registry_client import WorkerDirectory
 
 DbSession = Annotated[Session, Depends(session_scope, scope="function")]
 CurrentPrincipal = Annotated[Principal, Depends(authenticated_principal)]
+
+
+def worker_directory(request: Request) -> WorkerDirectory:
+    directory: WorkerDirectory = request.app.state.worker_directory
+    return directory
+
+
+Directory = Annotated[WorkerDirectory, Depends(worker_directory)]

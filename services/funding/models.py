@@ -1,15 +1,257 @@
-"""Funding tables (the funding database only)."""
+"""Funding tables (the funding database only).
+
+Periods (contribution months) are stored as an integer index ``year * 12 + month - 1`` so that SQL can
+compare and range over them on every backend; ``services.funding.rates.period_index`` converts.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+import datetime as dt
 
-from services.common.db import make_metadata
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.db import UTCDateTime, make_metadata
+from services.common.idempotency import make_idempotency_table
 
 
 class FundingBase(DeclarativeBase):
     metadata = make_metadata()
 
 
+idempotency_keys = make_idempotency_table(FundingBase.metadata)
+
+
+class FundingProgram(FundingBase):
+    """The BPJS programmes an invoice line can be for (reference rows JKK, JKM, JHT)."""
+
+    __tablename__ = "funding_programs"
+
+    program: Mapped[str] = mapped_column(String(3), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class RateScheduleRow(FundingBase):
+    """One version of a rate schedule (see :class:`services.funding.pricing.RateSchedule`)."""
+
+    __tablename__ = "rate_schedules"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    effective_from_idx: Mapped[int] = mapped_column(Integer)
+    effective_to_idx: Mapped[int | None] = mapped_column(Integer)
+    min_income_idr: Mapped[int] = mapped_column(BigInteger)
+    max_income_idr: Mapped[int] = mapped_column(BigInteger)
+    jkk_rate_bp: Mapped[int] = mapped_column(Integer)
+    jkk_min_idr: Mapped[int] = mapped_column(BigInteger)
+    jkk_max_idr: Mapped[int] = mapped_column(BigInteger)
+    jkm_flat_idr: Mapped[int] = mapped_column(BigInteger)
+    jht_rate_bp: Mapped[int] = mapped_column(Integer)
+    # A newer version of the same code replaces this one for prices from then on (issued lines keep theirs).
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(120))
+
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+
+class RateDiscountRow(FundingBase):
+    """A temporary reduction attached to a schedule version (e.g. PP 50/2025)."""
+
+    __tablename__ = "rate_discounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[str] = mapped_column(ForeignKey("rate_schedules.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    start_idx: Mapped[int] = mapped_column(Integer)
+    end_idx: Mapped[int] = mapped_column(Integer)
+    percent_payable: Mapped[int] = mapped_column(Integer)
+    covers_jkk: Mapped[bool] = mapped_column(Boolean)
+    covers_jkm: Mapped[bool] = mapped_column(Boolean)
+    all_occupations: Mapped[bool] = mapped_column(Boolean)
+    applies_to_government_paid: Mapped[bool] = mapped_column(Boolean)
+
+
+class RateDiscountOccupation(FundingBase):
+    __tablename__ = "rate_discount_occupations"
+
+    discount_id: Mapped[int] = mapped_column(ForeignKey("rate_discounts.id"), primary_key=True)
+    occupation: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class FundingAgreement(FundingBase):
+    """A village's (or a city's, for a kelurahan) commitment to pay contributions for a fiscal year."""
+
+    __tablename__ = "funding_agreements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    village_code: Mapped[str] = mapped_column(String(13), index=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(20))
+    legal_reference: Mapped[str] = mapped_column(String(200))
+    budget_ceiling_idr: Mapped[int] = mapped_column(BigInteger)
+    start_idx: Mapped[int] = mapped_column(Integer)
+    end_idx: Mapped[int] = mapped_column(Integer)
+    includes_jht: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    allow_over_budget: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    status: Mapped[str] = mapped_column(String(10), server_default=text("'draft'"))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_funding_agreements_status_period", "status", "start_idx", "end_idx"),)
+
+
+class FundedWorker(FundingBase):
+    """Funding's own copy of what billing needs about a worker (kept fresh from registry data/events)."""
+
+    __tablename__ = "funded_workers"
+
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    village_code: Mapped[str] = mapped_column(String(13), index=True)
+    occupation: Mapped[str] = mapped_column(String(20))
+    declared_income_idr: Mapped[int] = mapped_column(BigInteger)
+    has_jht: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(12))
+    registry_version: Mapped[int | None] = mapped_column(Integer)
+    synced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    lapsed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class AgreementMember(FundingBase):
+    """A worker on an agreement's roster."""
+
+    __tablename__ = "agreement_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("funding_agreements.id"))
+    worker_id: Mapped[str] = mapped_column(ForeignKey("funded_workers.worker_id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), server_default=text("'active'"))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("agreement_id", "worker_id"),)
+
+
+class InvoiceCounter(FundingBase):
+    """Last invoice number used per village per year; locked while numbers are allocated (gapless)."""
+
+    __tablename__ = "invoice_counters"
+
+    village_code: Mapped[str] = mapped_column(String(13), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class BillingRun(FundingBase):
+    __tablename__ = "billing_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    period_idx: Mapped[int] = mapped_column(Integer, index=True)
+    invoices_issued: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    lines: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    total_idr: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(120))
+
+
+class Invoice(FundingBase):
+    """One agreement's bill for one month (tagihan)."""
+
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("funding_agreements.id"))
+    village_code: Mapped[str] = mapped_column(String(13))
+    period_idx: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)
+    sequence_no: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(16), server_default=text("'draft'"))
+    total_idr: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    paid_idr: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    credited_idr: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    billing_run_id: Mapped[int] = mapped_column(ForeignKey("billing_runs.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "period_idx"),
+        UniqueConstraint("village_code", "year", "sequence_no"),
+        Index("ix_invoices_village_code_period_idx", "village_code", "period_idx"),
+    )
+
+
+class InvoiceLine(FundingBase):
+    """One worker's one programme for the invoice's month, priced by the schedule in force."""
+
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    worker_id: Mapped[str] = mapped_column(String(64), index=True)
+    program: Mapped[str] = mapped_column(String(3))
+    schedule_id: Mapped[str] = mapped_column(String(60))
+    declared_income_idr: Mapped[int] = mapped_column(BigInteger)
+    amount_idr: Mapped[int] = mapped_column(BigInteger)
+    discount_idr: Mapped[int] = mapped_column(BigInteger)
+    paid_idr: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    credited_idr: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+    __table_args__ = (UniqueConstraint("invoice_id", "line_no"),)
+
+
+class CreditNote(FundingBase):
+    """A correction reducing an issued invoice (nota kredit), e.g. for a worker removed after issue."""
+
+    __tablename__ = "credit_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    worker_id: Mapped[str] = mapped_column(String(64))
+    amount_idr: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Payment(FundingBase):
+    """A payment of an invoice from the treasury; ``reference`` is the SP2D number (Surat Perintah
+    Pencairan Dana, the treasury's disbursement order), unique per village."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    village_code: Mapped[str] = mapped_column(String(13))
+    amount_idr: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(120))
+
+    __table_args__ = (UniqueConstraint("village_code", "reference"),)
+
+
 # Tables filled by migrations or loaders (reference data): tests keep them between cases.
-REFERENCE_TABLES: frozenset[str] = frozenset()
+REFERENCE_TABLES: frozenset[str] = frozenset(
+    {"funding_programs", "rate_schedules", "rate_discounts", "rate_discount_occupations"}
+)

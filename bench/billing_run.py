@@ -1,0 +1,174 @@
+"""Billing-run benchmark on PostgreSQL: funding's billing run next to a raw ``INSERT … SELECT``.
+
+Seeds N villages x M workers (default 1,000 x 100) set-based with ``generate_series`` into a fresh
+database, bills 2026-12 with :func:`services.funding.billing.run_billing`, then times a raw
+``INSERT … SELECT`` writing the same lines (same workers, programmes and amounts) into a copy of the
+invoice-line table, and checks both produced the same number of lines and rupiah.
+
+    .venv/bin/python -m bench.billing_run                      # 1,000 villages x 100 workers
+    .venv/bin/python -m bench.billing_run --villages 3 --workers 5  # small-scale mode
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from services.common.db import Database, normalise_url
+from services.common.migrations import upgrade
+from services.common.wilayah import reference_village_codes
+from services.funding.billing import run_billing
+from services.funding.pricing import Period
+from services.funding.rates import period_index
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PERIOD = Period(2026, 12)
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    villages: int
+    workers: int
+    lines: int
+    total_idr: int
+    billing_seconds: float
+    raw_seconds: float
+
+    @property
+    def ratio(self) -> float:
+        return self.billing_seconds / self.raw_seconds if self.raw_seconds else float("inf")
+
+
+def _seed(database: Database, villages: int, workers: int) -> None:
+    codes = sorted(c for c in reference_village_codes() if c[9] == "2")[:villages]
+    start, end = period_index(Period(2026, 1)), period_index(Period(2026, 12))
+    with database.engine.begin() as connection:
+        connection.execute(
+            text("""
+            INSERT INTO funding_agreements (id, village_code, fiscal_year, source, legal_reference,
+                budget_ceiling_idr, start_idx, end_idx, includes_jht, allow_over_budget, status, version,
+                created_at, updated_at)
+            SELECT v.n, v.code, 2026, CASE WHEN v.n % 2 = 0 THEN 'csr' ELSE 'dana_desa' END, 'Perkades bench',
+                   1000000000, :start, :end, v.n % 3 = 0, false, 'active', 1, now(), now()
+            FROM unnest(CAST(:codes AS text[])) WITH ORDINALITY AS v(code, n)
+            """),
+            {"codes": codes, "start": start, "end": end},
+        )
+        connection.execute(
+            text("SELECT setval(pg_get_serial_sequence('funding_agreements', 'id'), :n)"), {"n": len(codes)}
+        )
+        connection.execute(
+            text("""
+            INSERT INTO funded_workers (worker_id, village_code, occupation, declared_income_idr, has_jht,
+                                        status, registry_version, synced_at)
+            SELECT 'w' || a.id || '-' || g.i, a.village_code,
+                   (ARRAY['petani','nelayan','pedagang','ojol','sopir','prt'])[1 + g.i % 6],
+                   1000000 + (g.i * 73013) % 19700000, g.i % 4 = 0, 'active', 1, now()
+            FROM funding_agreements a CROSS JOIN generate_series(1, :workers) AS g(i)
+            """),
+            {"workers": workers},
+        )
+        connection.execute(
+            text("""
+            INSERT INTO agreement_members (agreement_id, worker_id, status, added_at)
+            SELECT a.id, 'w' || a.id || '-' || g.i, 'active', now()
+            FROM funding_agreements a CROSS JOIN generate_series(1, :workers) AS g(i)
+            """),
+            {"workers": workers},
+        )
+        connection.execute(text("ANALYZE"))
+
+
+# The same lines as billing, written directly for the invoices the run created: rates of the seeded
+# schedule inlined, no counters, no schedule or discount lookup - the floor a billing run is compared with.
+RAW_INSERT = """
+    INSERT INTO bench_raw_lines (invoice_id, line_no, worker_id, program, schedule_id, declared_income_idr,
+                                 amount_idr, discount_idr, paid_idr, credited_idr)
+    SELECT i.id, ROW_NUMBER() OVER (PARTITION BY i.id ORDER BY w.worker_id, p.position),
+           w.worker_id, p.program,
+           'bpu-2026', w.declared_income_idr, x.amount, x.full_idr - x.amount, 0, 0
+    FROM agreement_members m
+    JOIN funding_agreements a ON a.id = m.agreement_id
+    JOIN invoices i ON i.agreement_id = a.id AND i.period_idx = :p
+    JOIN funded_workers w ON w.worker_id = m.worker_id
+    JOIN funding_programs p ON (p.program <> 'JHT' OR (a.includes_jht AND w.has_jht))
+    CROSS JOIN LATERAL (SELECT CASE p.program
+        WHEN 'JKK' THEN LEAST(GREATEST((2 * w.declared_income_idr * 100 + 10000) / 20000, 10000), 207000)
+        WHEN 'JKM' THEN 6800 ELSE (2 * w.declared_income_idr * 200 + 10000) / 20000 END AS full_idr) f
+    CROSS JOIN LATERAL (SELECT f.full_idr,
+        CASE WHEN p.program <> 'JHT' AND a.source NOT IN ('dana_desa', 'apbd_kelurahan')
+             THEN (2 * f.full_idr * 50 + 100) / 200 ELSE f.full_idr END AS amount) x
+    WHERE m.status = 'active' AND a.status = 'active'
+"""
+
+
+def run_bench(url: str, villages: int, workers: int) -> BenchResult:
+    admin_url = normalise_url(url)
+    name = f"sasar_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    bench_url = make_url(admin_url).set(database=name).render_as_string(False)
+    database: Database | None = None
+    try:
+        upgrade("funding", bench_url)
+        database = Database(bench_url)
+        _seed(database, villages, workers)
+        started = time.perf_counter()
+        with database.sessions() as session, session.begin():
+            result = run_billing(session, PERIOD, actor="bench")
+        billing_seconds = time.perf_counter() - started
+        with database.engine.begin() as connection:
+            # Same columns, defaults, indexes and foreign key as invoice_lines: the same lines, raw.
+            connection.execute(text("CREATE TABLE bench_raw_lines (LIKE invoice_lines INCLUDING ALL)"))
+            connection.execute(
+                text("ALTER TABLE bench_raw_lines ADD FOREIGN KEY (invoice_id) REFERENCES invoices (id)")
+            )
+        started = time.perf_counter()
+        with database.engine.begin() as connection:
+            connection.execute(text(RAW_INSERT), {"p": period_index(PERIOD)})
+        raw_seconds = time.perf_counter() - started
+        with database.engine.connect() as connection:
+            raw_lines, raw_total = connection.execute(
+                text("SELECT COUNT(*), COALESCE(SUM(amount_idr), 0) FROM bench_raw_lines")
+            ).one()
+        if (raw_lines, raw_total) != (result.lines, result.total_idr):
+            raise RuntimeError(f"baseline differs: {raw_lines} lines Rp{raw_total} vs {result}")
+        return BenchResult(villages, workers, result.lines, result.total_idr, billing_seconds, raw_seconds)
+    finally:
+        if database is not None:
+            database.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def main(argv: list[str] | None = None) -> BenchResult:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--villages", type=int, default=1_000)
+    parser.add_argument("--workers", type=int, default=100, help="workers per village")
+    parser.add_argument("--url", default=os.environ.get("SASAR_BENCH_POSTGRES_URL", DEFAULT_URL))
+    args = parser.parse_args(argv)
+    result = run_bench(args.url, args.villages, args.workers)
+    print(f"villages x workers     : {result.villages:,} x {result.workers:,}")
+    print(f"lines                  : {result.lines:,} (Rp{result.total_idr:,})")
+    print(
+        f"funding billing run    : {result.billing_seconds:.2f} s "
+        f"({result.lines / result.billing_seconds:,.0f} lines/s)"
+    )
+    print(
+        f"raw INSERT ... SELECT  : {result.raw_seconds:.2f} s "
+        f"({result.lines / result.raw_seconds:,.0f} lines/s)"
+    )
+    print(f"ratio (target <= 1.5x) : {result.ratio:.2f}x")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,452 @@
+"""Funding agreements (perjanjian pendanaan) and their rosters.
+
+Rules chosen here (documented in docs/funding.md):
+
+- a desa or customary desa pays from ``dana_desa`` (village fund), ``csr`` or ``other``; a kelurahan has
+  no village fund, so its city pays from ``apbd_kelurahan`` (the city budget) - or ``csr``/``other``;
+- start and end months lie inside the fiscal year (January-December);
+- the budget is committed by what was invoiced (net of credit notes, void invoices excluded) plus the
+  roster priced month by month over the months of the agreement not invoiced yet; remaining = ceiling
+  minus committed. Both are computed in SQL whenever asked, so they are always current;
+- a worker is on at most one draft/active agreement per fiscal year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Integer, bindparam, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.common.errors import ValidationProblem
+from services.common.principal import Principal
+from services.common.timeutil import utcnow
+from services.common.wilayah import VillageKind, check_village_code, village_kind
+from services.funding.exceptions import AgreementNotFound, InvalidState
+from services.funding.models import AgreementMember, CreditNote, FundedWorker, FundingAgreement
+from services.funding.pricing import FundingSource, Period, PricingError, Program
+from services.funding.pricing_sql import BILLABLE_WORKER_SQL, MONTH_OFFSETS_SQL, priced_lines
+from services.funding.rates import period_index
+from services.funding.registry_client import RegistryWorker, WorkerDirectory
+
+SOURCES_BY_KIND: dict[VillageKind, frozenset[str]] = {
+    VillageKind.kelurahan: frozenset({"apbd_kelurahan", "csr", "other"}),
+    VillageKind.desa: frozenset({"dana_desa", "csr", "other"}),
+    VillageKind.desa_adat: frozenset({"dana_desa", "csr", "other"}),
+}
+UNBILLABLE_STATUSES = frozenset({"deceased", "inactive"})
+
+
+@dataclass(frozen=True)
+class AgreementTerms:
+    village_code: str
+    fiscal_year: int
+    source: str
+    legal_reference: str
+    budget_ceiling_idr: int
+    start_period: str
+    end_period: str
+    programs: Sequence[str]
+    allow_over_budget: bool = False
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    worker_id: str
+    status: str  # added | unchanged | rejected
+    reason: str | None = None
+    cost_idr: int | None = None
+    over_budget_by_idr: int | None = None
+
+
+def validate_terms(terms: AgreementTerms) -> tuple[int, int, bool]:
+    """Check the terms; return (start_idx, end_idx, includes_jht). 422 listing every bad field."""
+    errors: list[dict[str, str]] = []
+    reason = check_village_code(terms.village_code)
+    if reason:
+        errors.append({"field": "village_code", "reason": reason})
+    else:
+        kind = village_kind(terms.village_code)
+        allowed = SOURCES_BY_KIND.get(kind) if kind else None
+        if allowed is not None and terms.source not in allowed:
+            errors.append(
+                {"field": "source", "reason": f"a {kind} may fund from {', '.join(sorted(allowed))} only"}
+            )
+    if terms.source not in {s.value for s in FundingSource} - {"self_pay"}:
+        errors.append({"field": "source", "reason": "must be dana_desa, apbd_kelurahan, csr or other"})
+    periods: dict[str, Period] = {}
+    for field in ("start_period", "end_period"):
+        try:
+            periods[field] = Period.parse(getattr(terms, field), field=field)
+        except PricingError as exc:
+            errors.append({"field": field, "reason": exc.reason})
+            continue
+        if periods[field].year != terms.fiscal_year:
+            errors.append({"field": field, "reason": f"must lie in fiscal year {terms.fiscal_year}"})
+    if len(periods) == 2 and periods["end_period"] < periods["start_period"]:
+        errors.append({"field": "end_period", "reason": "must not be before start_period"})
+    programs = set(terms.programs)
+    unknown = programs - {p.value for p in Program}
+    if unknown:
+        errors.append({"field": "programs", "reason": f"unknown programmes {sorted(unknown)}"})
+    if not {"JKK", "JKM"} <= programs:
+        errors.append({"field": "programs", "reason": "JKK and JKM are required"})
+    if errors:
+        raise ValidationProblem("the agreement terms are invalid", errors=errors)  # type: ignore[arg-type]
+    return period_index(periods["start_period"]), period_index(periods["end_period"]), "JHT" in programs
+
+
+def create_agreement(session: Session, terms: AgreementTerms) -> FundingAgreement:
+    start_idx, end_idx, includes_jht = validate_terms(terms)
+    now = utcnow()
+    agreement = FundingAgreement(
+        village_code=terms.village_code,
+        fiscal_year=terms.fiscal_year,
+        source=terms.source,
+        legal_reference=terms.legal_reference,
+        budget_ceiling_idr=terms.budget_ceiling_idr,
+        start_idx=start_idx,
+        end_idx=end_idx,
+        includes_jht=includes_jht,
+        allow_over_budget=terms.allow_over_budget,
+        status="draft",
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(agreement)
+    session.flush()
+    return agreement
+
+
+def get_agreement(session: Session, principal: Principal, agreement_id: int) -> FundingAgreement:
+    agreement = session.get(FundingAgreement, agreement_id)
+    if agreement is None or not principal.can_access_village(agreement.village_code):
+        raise AgreementNotFound(f"funding agreement {agreement_id} not found")
+    return agreement
+
+
+def lock_agreement(session: Session, agreement: FundingAgreement) -> None:
+    """Serialise roster changes of one agreement (budget checks read-then-write)."""
+    session.refresh(agreement, with_for_update=True)  # also re-reads the ceiling under the lock
+
+
+def update_terms(session: Session, agreement: FundingAgreement, changes: dict[str, Any]) -> FundingAgreement:
+    """Apply a PATCH: periods and programmes only while draft; the others at any time before the end."""
+    if agreement.status == "ended":
+        raise InvalidState("an ended agreement cannot be changed")
+    draft_only = {"start_period", "end_period", "programs", "source"} & changes.keys()
+    if draft_only and agreement.status != "draft":
+        raise InvalidState(f"{', '.join(sorted(draft_only))} can only change while the agreement is a draft")
+    current = agreement_view(session, agreement)
+    merged = AgreementTerms(
+        village_code=agreement.village_code,
+        fiscal_year=agreement.fiscal_year,
+        source=changes.get("source", agreement.source),
+        legal_reference=changes.get("legal_reference", agreement.legal_reference),
+        budget_ceiling_idr=changes.get("budget_ceiling_idr", agreement.budget_ceiling_idr),
+        start_period=changes.get("start_period", current["start_period"]),
+        end_period=changes.get("end_period", current["end_period"]),
+        programs=changes.get("programs", current["programs"]),
+        allow_over_budget=changes.get("allow_over_budget", agreement.allow_over_budget),
+    )
+    start_idx, end_idx, includes_jht = validate_terms(merged)
+    agreement.source = merged.source
+    agreement.legal_reference = merged.legal_reference
+    agreement.budget_ceiling_idr = merged.budget_ceiling_idr
+    agreement.start_idx, agreement.end_idx, agreement.includes_jht = start_idx, end_idx, includes_jht
+    agreement.allow_over_budget = merged.allow_over_budget
+    agreement.version += 1
+    agreement.updated_at = utcnow()
+    session.flush()
+    return agreement
+
+
+def activate(session: Session, agreement: FundingAgreement) -> FundingAgreement:
+    if agreement.status != "draft":
+        raise InvalidState(f"only a draft agreement can be activated (this one is {agreement.status})")
+    agreement.status = "active"
+    agreement.version += 1
+    agreement.updated_at = utcnow()
+    session.flush()
+    return agreement
+
+
+def end_agreement(session: Session, agreement: FundingAgreement) -> FundingAgreement:
+    if agreement.status != "active":
+        raise InvalidState(f"only an active agreement can be ended (this one is {agreement.status})")
+    agreement.status = "ended"
+    agreement.version += 1
+    agreement.updated_at = utcnow()
+    session.flush()
+    return agreement
+
+
+def _unbilled_months_source(agreement_filter: str, worker_source: str) -> str:
+    """(agreement, worker, month) rows for every month of the agreement without an invoice yet."""
+    return f"""
+        SELECT ws.agreement_id AS agreement_id, ws.worker_id AS worker_id, a.start_idx + o.n AS period_idx
+        FROM ({worker_source}) ws
+        JOIN funding_agreements a ON a.id = ws.agreement_id
+        JOIN ({MONTH_OFFSETS_SQL}) o ON a.start_idx + o.n <= a.end_idx
+        WHERE {agreement_filter}
+          AND NOT EXISTS (SELECT 1 FROM invoices x
+                          WHERE x.agreement_id = a.id AND x.period_idx = a.start_idx + o.n)
+    """
+
+
+def committed_by_agreement(session: Session, agreement_ids: Sequence[int]) -> dict[int, int]:
+    """Budget committed per agreement: invoiced (net, not void) + roster priced over unbilled months."""
+    if not agreement_ids:
+        return {}
+    ids: Any = bindparam("ids", expanding=True)
+    members = f"""
+        SELECT m.agreement_id AS agreement_id, m.worker_id AS worker_id FROM agreement_members m
+        JOIN funded_workers w ON w.worker_id = m.worker_id
+        WHERE m.status = 'active' AND {BILLABLE_WORKER_SQL} AND m.agreement_id IN :ids
+    """
+    projected = _unbilled_months_source("a.status <> 'ended'", members)
+    dialect = session.get_bind().dialect.name
+    statement = text(f"""
+        SELECT a.id,
+          COALESCE((SELECT SUM(i.total_idr - i.credited_idr) FROM invoices i
+                    WHERE i.agreement_id = a.id AND i.status <> 'void'), 0)
+          + COALESCE((SELECT SUM(l.amount_idr) FROM ({priced_lines(projected, dialect)}) l
+                      WHERE l.agreement_id = a.id), 0)
+        FROM funding_agreements a WHERE a.id IN :ids
+    """).bindparams(ids)
+    return {int(row[0]): int(row[1]) for row in session.execute(statement, {"ids": list(agreement_ids)})}
+
+
+def agreement_view(
+    session: Session, agreement: FundingAgreement, committed: int | None = None
+) -> dict[str, Any]:
+    from services.funding.rates import period_from_index
+
+    if committed is None:
+        committed = committed_by_agreement(session, [agreement.id]).get(agreement.id, 0)
+    members = session.scalar(
+        text("SELECT COUNT(*) FROM agreement_members WHERE agreement_id = :a AND status = 'active'"),
+        {"a": agreement.id},
+    )
+    return {
+        "id": agreement.id,
+        "village_code": agreement.village_code,
+        "fiscal_year": agreement.fiscal_year,
+        "source": agreement.source,
+        "legal_reference": agreement.legal_reference,
+        "budget_ceiling_idr": agreement.budget_ceiling_idr,
+        "budget_committed_idr": committed,
+        "budget_remaining_idr": agreement.budget_ceiling_idr - committed,
+        "start_period": str(period_from_index(agreement.start_idx)),
+        "end_period": str(period_from_index(agreement.end_idx)),
+        "programs": ["JKK", "JKM", *(["JHT"] if agreement.includes_jht else [])],
+        "allow_over_budget": agreement.allow_over_budget,
+        "status": agreement.status,
+        "member_count": int(members or 0),
+        "version": agreement.version,
+        "created_at": agreement.created_at,
+        "updated_at": agreement.updated_at,
+    }
+
+
+def upsert_worker_copies(session: Session, workers: Iterable[RegistryWorker]) -> None:
+    """Store funding's copy of each worker in one multi-row upsert (events reuse this later)."""
+    now = utcnow()
+    rows = [
+        {
+            "worker_id": w.id,
+            "village_code": w.village_code,
+            "occupation": w.occupation,
+            "declared_income_idr": w.declared_income_idr,
+            "has_jht": "JHT" in w.programs,
+            "status": w.status,
+            "registry_version": w.version,
+            "synced_at": now,
+        }
+        for w in workers
+    ]
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(FundedWorker).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["worker_id"],
+        set_={
+            column: statement.excluded[column]
+            for column in (
+                "village_code",
+                "occupation",
+                "declared_income_idr",
+                "has_jht",
+                "status",
+                "registry_version",
+                "synced_at",
+            )
+        },
+    )
+    session.execute(statement)
+
+
+def _candidate_costs(
+    session: Session, agreement: FundingAgreement, worker_ids: Sequence[str]
+) -> dict[str, int]:
+    if not worker_ids:
+        return {}
+    workers = """
+        SELECT CAST(:agreement AS INTEGER) AS agreement_id, w.worker_id AS worker_id
+        FROM funded_workers w WHERE w.worker_id IN :workers
+    """
+    source = _unbilled_months_source("1 = 1", workers)
+    dialect = session.get_bind().dialect.name
+    statement = text(
+        f"SELECT l.worker_id, SUM(l.amount_idr) FROM ({priced_lines(source, dialect)}) l GROUP BY l.worker_id"
+    ).bindparams(bindparam("workers", expanding=True), bindparam("agreement", type_=Integer()))
+    rows = session.execute(statement, {"agreement": agreement.id, "workers": list(worker_ids)})
+    return {str(row[0]): int(row[1]) for row in rows}
+
+
+def add_members(
+    session: Session, agreement: FundingAgreement, worker_ids: Sequence[str], directory: WorkerDirectory
+) -> list[MemberResult]:
+    """Add workers to the roster, each checked against the registry and the remaining budget."""
+    if agreement.status == "ended":
+        raise InvalidState("an ended agreement takes no new members")
+    lock_agreement(session, agreement)
+    results: dict[str, MemberResult] = {}
+    fetched: list[RegistryWorker] = []
+    ordered = list(dict.fromkeys(worker_ids))
+    existing = {
+        row.worker_id: row
+        for row in session.scalars(
+            select(AgreementMember).where(
+                AgreementMember.agreement_id == agreement.id, AgreementMember.worker_id.in_(ordered)
+            )
+        )
+    }
+    elsewhere = {
+        str(row[0]): int(row[1])
+        for row in session.execute(
+            select(AgreementMember.worker_id, AgreementMember.agreement_id)
+            .join(FundingAgreement, FundingAgreement.id == AgreementMember.agreement_id)
+            .where(
+                AgreementMember.worker_id.in_(ordered),
+                AgreementMember.status == "active",
+                AgreementMember.agreement_id != agreement.id,
+                FundingAgreement.status != "ended",
+                FundingAgreement.fiscal_year == agreement.fiscal_year,
+            )
+        )
+    }
+    for worker_id in ordered:
+        member = existing.get(worker_id)
+        if member is not None and member.status == "active":
+            results[worker_id] = MemberResult(worker_id, "unchanged")
+            continue
+        if worker_id in elsewhere:
+            reason = f"already funded by agreement {elsewhere[worker_id]} this fiscal year"
+            results[worker_id] = MemberResult(worker_id, "rejected", reason)
+            continue
+        worker = directory.fetch_worker(worker_id)
+        if worker is None:
+            results[worker_id] = MemberResult(worker_id, "rejected", "unknown worker")
+        elif worker.village_code != agreement.village_code:
+            results[worker_id] = MemberResult(worker_id, "rejected", "not a worker of this village")
+        elif worker.status in UNBILLABLE_STATUSES:
+            results[worker_id] = MemberResult(worker_id, "rejected", f"worker is {worker.status}")
+        else:
+            fetched.append(worker)
+    upsert_worker_copies(session, fetched)
+    candidates = [w.id for w in fetched]
+    costs = _candidate_costs(session, agreement, candidates)
+    remaining = agreement.budget_ceiling_idr - committed_by_agreement(session, [agreement.id]).get(
+        agreement.id, 0
+    )
+    now = utcnow()
+    for worker_id in candidates:
+        cost = costs.get(worker_id, 0)
+        if cost > remaining and not agreement.allow_over_budget:
+            results[worker_id] = MemberResult(
+                worker_id,
+                "rejected",
+                f"over the remaining budget by Rp{cost - remaining:,}",
+                cost_idr=cost,
+                over_budget_by_idr=cost - remaining,
+            )
+            continue
+        remaining -= cost
+        member = existing.get(worker_id)
+        if member is None:
+            session.add(
+                AgreementMember(agreement_id=agreement.id, worker_id=worker_id, status="active", added_at=now)
+            )
+        else:
+            member.status, member.added_at, member.removed_at = "active", now, None
+        results[worker_id] = MemberResult(worker_id, "added", cost_idr=cost)
+    session.flush()
+    return [results[worker_id] for worker_id in ordered]
+
+
+def remove_member(session: Session, agreement: FundingAgreement, worker_id: str, *, reason: str) -> int:
+    """Take a worker off the roster; their unpaid lines on issued invoices get credit notes.
+
+    Returns the rupiah credited. Paid amounts are never credited (no refunds here).
+    """
+    lock_agreement(session, agreement)
+    member = session.scalars(
+        select(AgreementMember).where(
+            AgreementMember.agreement_id == agreement.id,
+            AgreementMember.worker_id == worker_id,
+            AgreementMember.status == "active",
+        )
+    ).first()
+    if member is None:
+        raise AgreementNotFound(f"worker {worker_id} is not on this agreement's roster")
+    member.status, member.removed_at = "removed", utcnow()
+    now = utcnow()
+    open_lines = """
+        FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+        WHERE i.agreement_id = :a AND l.worker_id = :w AND i.status IN ('issued', 'overdue', 'partially_paid')
+          AND l.amount_idr - l.paid_idr - l.credited_idr > 0
+    """
+    params = {"a": agreement.id, "w": worker_id}
+    session.execute(
+        text(f"""
+        INSERT INTO credit_notes (invoice_id, worker_id, amount_idr, reason, created_at)
+        SELECT l.invoice_id, l.worker_id, SUM(l.amount_idr - l.paid_idr - l.credited_idr), :reason, :now
+        {open_lines}
+        GROUP BY l.invoice_id, l.worker_id
+        """).bindparams(bindparam("now", type_=CreditNote.__table__.c.created_at.type)),
+        {**params, "reason": reason, "now": now},
+    )
+    credited = session.scalar(
+        text(f"SELECT COALESCE(SUM(l.amount_idr - l.paid_idr - l.credited_idr), 0) {open_lines}"), params
+    )
+    session.execute(
+        text(f"""
+        UPDATE invoice_lines SET credited_idr = amount_idr - paid_idr
+        WHERE id IN (SELECT l.id {open_lines})
+        """),
+        params,
+    )
+    session.execute(
+        text("""
+        UPDATE invoices SET credited_idr = (SELECT COALESCE(SUM(l.credited_idr), 0) FROM invoice_lines l
+                                            WHERE l.invoice_id = invoices.id),
+                            version = version + 1
+        WHERE agreement_id = :a AND status IN ('issued', 'overdue', 'partially_paid')
+        """),
+        {"a": agreement.id},
+    )
+    session.execute(
+        update(FundingAgreement).where(FundingAgreement.id == agreement.id).values(updated_at=now)
+    )
+    from services.funding.payments import settle_statuses
+
+    settle_statuses(session, agreement_id=agreement.id)
+    session.flush()
+    return int(credited or 0)

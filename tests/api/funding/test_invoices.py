@@ -1,0 +1,157 @@
+"""Invoice lifecycle, payments (allocation, over-payment, SP2D uniqueness), credit notes, arrears."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.funding.conftest import OTHER_VILLAGE, VILLAGE, FakeRegistry
+from tests.funding_support import ADMIN, active_agreement
+from tests.support import village_headers
+
+HEADERS = village_headers(VILLAGE)
+
+
+def _bill(funding: TestClient, period: str) -> dict[str, Any]:
+    response = funding.post("/v1/billing-runs", json={"period": period}, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _invoice(funding: TestClient, period: str, village: str = VILLAGE) -> dict[str, Any]:
+    items = funding.get("/v1/invoices", params={"period": period}, headers=village_headers(village)).json()[
+        "items"
+    ]
+    assert len(items) == 1
+    detail: dict[str, Any] = funding.get(
+        f"/v1/invoices/{items[0]['id']}", headers=village_headers(village)
+    ).json()
+    return detail
+
+
+def _pay(funding: TestClient, invoice_id: int, amount: int, reference: str, key: str) -> Any:
+    return funding.post(
+        "/v1/payments",
+        json={
+            "invoice_id": invoice_id,
+            "amount_idr": amount,
+            "paid_on": "2026-12-05",
+            "method": "bank_transfer",
+            "reference": reference,
+        },
+        headers={**HEADERS, "Idempotency-Key": key},
+    )
+
+
+def test_numbers_are_gapless_per_village_and_year(funding: TestClient, registry: FakeRegistry) -> None:
+    active_agreement(funding, VILLAGE, [registry.add("a1")])
+    active_agreement(funding, VILLAGE, [registry.add("a2")], source="csr")
+    active_agreement(funding, OTHER_VILLAGE, [registry.add("b1", village_code=OTHER_VILLAGE)])
+    assert _bill(funding, "2026-11")["invoices_issued"] == 3
+    assert _bill(funding, "2026-12")["invoices_issued"] == 3
+    numbers = sorted(
+        i["number"] for i in funding.get("/v1/invoices", params={"limit": 50}, headers=ADMIN).json()["items"]
+    )
+    assert numbers == [
+        *(f"INV/2026/{VILLAGE}/{n:06d}" for n in (1, 2, 3, 4)),
+        *(f"INV/2026/{OTHER_VILLAGE}/{n:06d}" for n in (1, 2)),
+    ]
+    assert _invoice(funding, "2026-12", OTHER_VILLAGE)["total_idr"] == 16_800  # village fund: no discount
+
+
+def test_csr_funding_gets_the_pp50_discount(funding: TestClient, registry: FakeRegistry) -> None:
+    active_agreement(funding, VILLAGE, [registry.add("c1")], source="csr")
+    _bill(funding, "2026-12")
+    invoice = _invoice(funding, "2026-12")
+    assert invoice["total_idr"] == 8_400
+    assert [line["discount_idr"] for line in invoice["lines"]] == [5_000, 3_400]
+
+
+def test_partial_payments_allocate_in_line_order(funding: TestClient, registry: FakeRegistry) -> None:
+    active_agreement(funding, VILLAGE, [registry.add("p1"), registry.add("p2")])
+    _bill(funding, "2026-12")
+    invoice = _invoice(funding, "2026-12")
+    assert invoice["total_idr"] == 33_600
+    first = _pay(funding, invoice["id"], 12_000, "SP2D-1", "key-00000001")
+    assert first.status_code == 201, first.text
+    assert first.json()["invoice_status"] == "partially_paid"
+    lines = _invoice(funding, "2026-12")["lines"]
+    assert [line["paid_idr"] for line in lines] == [10_000, 2_000, 0, 0]
+    over = _pay(funding, invoice["id"], 30_000, "SP2D-2", "key-00000002")
+    assert over.status_code == 422
+    assert over.json()["outstanding_idr"] == 21_600
+    same_ref = _pay(funding, invoice["id"], 1_000, "SP2D-1", "key-00000003")
+    assert same_ref.status_code == 409
+    other_body = _pay(funding, invoice["id"], 1_000, "SP2D-9", "key-00000001")
+    assert other_body.status_code == 422
+    rest = _pay(funding, invoice["id"], 21_600, "SP2D-3", "key-00000004")
+    assert rest.json()["invoice_status"] == "paid"
+    done = _invoice(funding, "2026-12")
+    assert [line["paid_idr"] for line in done["lines"]] == [10_000, 6_800, 10_000, 6_800]
+    void = funding.post(f"/v1/invoices/{done['id']}/void", headers=ADMIN)
+    assert void.status_code == 409
+
+
+def test_payment_needs_an_idempotency_key(funding: TestClient, registry: FakeRegistry) -> None:
+    active_agreement(funding, VILLAGE, [registry.add("k1")])
+    _bill(funding, "2026-12")
+    invoice = _invoice(funding, "2026-12")
+    body = {
+        "invoice_id": invoice["id"],
+        "amount_idr": 1,
+        "paid_on": "2026-12-01",
+        "method": "cash",
+        "reference": "X",
+    }
+    response = funding.post("/v1/payments", json=body, headers=HEADERS)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert funding.get("/v1/payments", headers=HEADERS).json()["items"] == []
+
+
+def test_overdue_void_and_credit_note(funding: TestClient, registry: FakeRegistry) -> None:
+    agreement = active_agreement(funding, VILLAGE, [registry.add("o1"), registry.add("o2")])
+    _bill(funding, "2026-11")
+    _bill(funding, "2026-12")
+    marked = funding.post("/v1/invoices/overdue-runs", json={"as_of": "2026-11-16"}, headers=ADMIN)
+    assert marked.json() == {"marked_overdue": 1}
+    november = _invoice(funding, "2026-11")
+    assert november["status"] == "overdue"
+    assert _invoice(funding, "2026-12")["status"] == "issued"
+    removed = funding.delete(f"/v1/funding-agreements/{agreement['id']}/members/o2", headers=HEADERS)
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["credited_idr"] == 2 * 16_800
+    november = _invoice(funding, "2026-11")
+    assert november["credited_idr"] == 16_800
+    assert november["outstanding_idr"] == 16_800
+    assert [(n["worker_id"], n["amount_idr"]) for n in november["credit_notes"]] == [("o2", 16_800)]
+    voided = funding.post(f"/v1/invoices/{november['id']}/void", headers=ADMIN)
+    assert voided.status_code == 200
+    assert voided.json()["status"] == "void"
+    village_void = funding.post(f"/v1/invoices/{_invoice(funding, '2026-12')['id']}/void", headers=HEADERS)
+    assert village_void.status_code == 403
+
+
+def test_arrears_lapse_and_handover(funding: TestClient, registry: FakeRegistry) -> None:
+    active_agreement(funding, VILLAGE, [registry.add("l1", occupation="ojol")], start_period="2026-01")
+    for month in range(1, 6):
+        _bill(funding, f"2026-{month:02d}")
+    arrears = funding.get(f"/v1/villages/{VILLAGE}/arrears", params={"as_of": "2026-05-20"}, headers=HEADERS)
+    assert arrears.json()[0]["unpaid_months"] == 5
+    assert arrears.json()[0]["lapsed"] is False
+    lapse = funding.post("/v1/invoices/lapse-runs", json={"as_of": "2026-04-10"}, headers=ADMIN)
+    assert lapse.json() == {"lapsed_worker_ids": []}  # only 3 months due by then
+    lapse = funding.post("/v1/invoices/lapse-runs", json={"as_of": "2026-04-16"}, headers=ADMIN)
+    assert lapse.json() == {"lapsed_worker_ids": ["l1"]}
+    again = funding.get(f"/v1/villages/{VILLAGE}/arrears", params={"as_of": "2026-05-20"}, headers=HEADERS)
+    assert again.json()[0]["lapsed"] is True
+    ending = funding.get(
+        f"/v1/villages/{VILLAGE}/agreements-ending", params={"through": "2026-12"}, headers=HEADERS
+    )
+    assert ending.status_code == 200, ending.text
+    item = ending.json()[0]
+    assert item["handover_period"] == "2027-01"
+    # An ojol driver paying himself in January 2027 still gets PP 50/2025 (transport: until March 2027).
+    assert item["workers"] == [{"worker_id": "l1", "self_pay_monthly_idr": 8_400}]
