@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import os
 import threading
@@ -168,7 +169,9 @@ def principal_headers(
         scopes=frozenset(scopes),
         name=name,
     )
-    return {PRINCIPAL_HEADER: encode_principal(principal, TEST_SECRET)}
+    # Long-lived: modules build headers once at import and suites run for minutes. Expiry itself is
+    # tested explicitly (tests/unit/test_common.py).
+    return {PRINCIPAL_HEADER: encode_principal(principal, TEST_SECRET, ttl=dt.timedelta(hours=3))}
 
 
 def village_headers(village_code: str, subject: str = "key-test") -> dict[str, str]:
