@@ -20,7 +20,7 @@ from gateway.models import ApiKey
 from gateway.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, TokenResponse
 from gateway.tokens import issue_access_token
 from services.common.db import Database
-from services.common.errors import ProblemError
+from services.common.http import UpstreamUnavailable
 from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import PRINCIPAL_HEADER, Principal, PrincipalKind, Scope, encode_principal
 from services.common.requestid import current_request_id
@@ -31,10 +31,6 @@ router = APIRouter(prefix="/v1")
 GATEWAY_PRINCIPAL = Principal(
     kind=PrincipalKind.internal, subject="gateway", scopes=frozenset({Scope.outreach_admin.value})
 )
-
-
-class UpstreamUnavailable(ProblemError):
-    status, slug = 503, "service-unavailable"
 
 
 def _authenticator(request: Request) -> Authenticator:
