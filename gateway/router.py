@@ -219,6 +219,7 @@ async def _refresh_grant(request: Request, refresh_token: str | None) -> TokenRe
 @router.post(
     "/auth/token",
     response_model=TokenResponse,
+    response_model_exclude_none=True,
     tags=["auth"],
     summary="OAuth2 token endpoint: officer password, client credentials, refresh token",
     responses={
@@ -242,6 +243,7 @@ async def token(
     scope: Annotated[str | None, Form(description="Space-separated subset of the client's scopes")] = None,
 ) -> TokenResponse:
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
     if grant_type == "password":
         return await _password_grant(request, username, password)
     if grant_type == "client_credentials":
