@@ -53,6 +53,7 @@ class Authenticator:
             PrincipalKind.anonymous: Rate.parse(settings.rate_limit_anonymous),
         }
         self.login_rate = Rate.parse(settings.rate_limit_login)
+        self.key_lookup_rate = Rate.parse(settings.rate_limit_key_lookup)
 
     async def authenticate(self, request: Request) -> Principal:
         header = request.headers.get("authorization")
@@ -65,7 +66,7 @@ class Authenticator:
                 "use Authorization: Bearer <API key or access token>", error="invalid_request"
             )
         if token.startswith(credentials.API_KEY_PREFIX):
-            return await self._api_key(token)
+            return await self._api_key(token, client_address(request))
         return verify_access_token(token, self.settings)
 
     async def admit(self, request: Request, *, public: bool = False) -> Principal:
@@ -91,12 +92,15 @@ class Authenticator:
         if not decision.allowed:
             raise RateLimited("too many token requests; wait before trying again", decision.retry_after)
 
-    async def _api_key(self, key: str) -> Principal:
+    async def _api_key(self, key: str, address: str) -> Principal:
         key_digest = credentials.digest(key)
         now = time.monotonic()
         cached = self._keys.get(key_digest)
         if cached is not None and cached[1] > now:
             return cached[0]
+        decision = await self.limiter.hit(f"key-lookup:{address}", self.key_lookup_rate)
+        if not decision.allowed:
+            raise RateLimited("too many different API keys tried from this address", decision.retry_after)
         principal = await asyncio.to_thread(self._load_key, key)
         if principal is None:
             self._keys.pop(key_digest, None)

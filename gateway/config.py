@@ -14,7 +14,8 @@ DEFAULT_JWT_SECRET = "dev-gateway-jwt-secret-change-me-0123456789"
 
 
 class GatewaySettings(ComponentSettings):
-    model_config = SettingsConfigDict(env_prefix="SASAR_GATEWAY_", extra="ignore")
+    # populate_by_name: tests and tools may pass ``redis_url=…`` although its variable is SASAR_REDIS_URL.
+    model_config = SettingsConfigDict(env_prefix="SASAR_GATEWAY_", extra="ignore", populate_by_name=True)
 
     component: str = "gateway"
     database_url: str = "sqlite:///var/gateway.db"
@@ -49,7 +50,12 @@ class GatewaySettings(ComponentSettings):
     rate_limit_internal: str = "6000/minute"
     rate_limit_anonymous: str = "300/minute"
     rate_limit_login: str = "10/minute"  # token requests per (username or client id, address)
-    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("SASAR_REDIS_URL", "redis_url"))
+    # API-key database lookups (cache misses) per client address: legitimate callers almost always hit
+    # the cache, so this only bites someone trying many keys.
+    rate_limit_key_lookup: str = "60/minute"
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SASAR_REDIS_URL", "SASAR_GATEWAY_REDIS_URL")
+    )
     redis_prefix: str = "sasar:ratelimit:"
 
     def service_urls(self) -> dict[str, str]:

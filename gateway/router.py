@@ -20,7 +20,7 @@ from gateway.models import ApiKey
 from gateway.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, TokenResponse
 from gateway.tokens import issue_access_token
 from services.common.db import Database
-from services.common.errors import ProblemError
+from services.common.http import UpstreamUnavailable
 from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import PRINCIPAL_HEADER, Principal, PrincipalKind, Scope, encode_principal
 from services.common.requestid import current_request_id
@@ -31,10 +31,6 @@ router = APIRouter(prefix="/v1")
 GATEWAY_PRINCIPAL = Principal(
     kind=PrincipalKind.internal, subject="gateway", scopes=frozenset({Scope.outreach_admin.value})
 )
-
-
-class UpstreamUnavailable(ProblemError):
-    status, slug = 503, "service-unavailable"
 
 
 def _authenticator(request: Request) -> Authenticator:
@@ -223,6 +219,7 @@ async def _refresh_grant(request: Request, refresh_token: str | None) -> TokenRe
 @router.post(
     "/auth/token",
     response_model=TokenResponse,
+    response_model_exclude_none=True,
     tags=["auth"],
     summary="OAuth2 token endpoint: officer password, client credentials, refresh token",
     responses={
@@ -246,6 +243,7 @@ async def token(
     scope: Annotated[str | None, Form(description="Space-separated subset of the client's scopes")] = None,
 ) -> TokenResponse:
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
     if grant_type == "password":
         return await _password_grant(request, username, password)
     if grant_type == "client_credentials":

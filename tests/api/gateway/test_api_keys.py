@@ -152,7 +152,8 @@ def test_redis_backed_limit_through_the_gateway(
     assert statuses == [200] * 5 + [429]
     client = redis.Redis.from_url(url)
     keys = list(client.scan_iter(f"{prefix}*"))
-    assert len(keys) == 1
+    kinds = sorted(key.decode()[len(prefix) :].split(":")[0] for key in keys)
+    assert kinds == ["key-lookup", "village"]  # one API-key lookup, then six requests on one counter
     client.delete(*keys)
 
 
@@ -184,3 +185,19 @@ def test_anonymous_callers_are_limited_per_address(
     # A credential has its own budget.
     _, key = village_key(store)
     assert gateway.get("/v1/areas/33", headers=bearer(key)).status_code == 200
+
+
+def test_guessing_keys_is_throttled_per_address(
+    gateway_factory: Callable[..., TestClient], store: Store
+) -> None:
+    gateway = gateway_factory(rate_limit_key_lookup="3/hour")
+    _, key = village_key(store)
+    assert gateway.get("/v1/workers", headers=bearer(key)).status_code == 200  # one lookup, then cached
+    for _ in range(5):
+        assert gateway.get("/v1/workers", headers=bearer(key)).status_code == 200
+    for guess in ("sk_vil_guess-number-one-xxxxxxxxxx", "sk_vil_guess-number-two-xxxxxxxxxx"):
+        assert_problem(gateway.get("/v1/workers", headers=bearer(guess)), 401)
+    limited = gateway.get("/v1/workers", headers=bearer("sk_vil_guess-number-three-xxxxxxxx"))
+    assert_problem(limited, 429)
+    assert limited.headers["retry-after"]
+    assert gateway.get("/v1/workers", headers=bearer(key)).status_code == 200  # cached keys still work
