@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 from services.common.app import create_service_app
 from services.outreach.config import OutreachSettings, get_settings
-from services.outreach.router import router
+from services.outreach.registry_client import install_registry_client
+from services.outreach.router import internal_router, router
 
 
 def create_app(settings: OutreachSettings | None = None) -> FastAPI:
@@ -14,5 +15,6 @@ def create_app(settings: OutreachSettings | None = None) -> FastAPI:
         settings=settings or get_settings(),
         title="Sasar outreach",
         description="Officers, village assignments, sessions, offline field sync, leads and targets.",
-        routers=[router],
+        routers=[router, internal_router],
+        on_startup=[install_registry_client],
     )
