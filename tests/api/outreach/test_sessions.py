@@ -276,3 +276,16 @@ def test_calendar_feed(outreach: TestClient, make_officer: OfficerMaker) -> None
         outreach.get(f"/v1/officers/{officer_id}/calendar.ics", headers=village_headers(PAPUA)).status_code
         == 404
     )
+
+
+def test_idempotency_key_replays_the_scheduled_session(
+    outreach: TestClient, make_officer: OfficerMaker
+) -> None:
+    _, headers = make_officer(JAVA)
+    keyed = {**headers, "Idempotency-Key": "phone-retry-0001"}
+    first = outreach.post("/v1/outreach-sessions", json=session_body(), headers=keyed)
+    again = outreach.post("/v1/outreach-sessions", json=session_body(), headers=keyed)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"] and again.headers.get("Idempotent-Replayed") == "true"
+    other_body = outreach.post("/v1/outreach-sessions", json=session_body(venue="Masjid"), headers=keyed)
+    assert other_body.status_code == 422
