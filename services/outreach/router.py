@@ -23,6 +23,7 @@ from services.outreach.schemas import (
     AssignmentEnd,
     AssignmentIn,
     AssignmentOut,
+    AttendanceOut,
     LeadConvertIn,
     LeadConvertOut,
     LeadOut,
@@ -313,6 +314,30 @@ def session_history(
     session_id: int, session: DbSession, principal: CurrentPrincipal
 ) -> list[OutreachSessionChangeOut]:
     return [scheduling.change_out(c) for c in scheduling.history(session, session_id, principal)]
+
+
+@router.get(
+    "/outreach-sessions/{session_id}/attendance",
+    response_model=Page[AttendanceOut],
+    summary="Attendance synced for a session",
+)
+def session_attendance(
+    session_id: int, session: DbSession, principal: CurrentPrincipal, pagination: Pagination
+) -> Page[AttendanceOut]:
+    rows, cursor = scheduling.attendance(session, session_id, principal, pagination)
+    items = [
+        AttendanceOut(
+            id=a.id,
+            client_id=a.client_id,
+            session_id=a.session_id,
+            name=a.name,
+            phone=a.phone,
+            nik=leads.mask_nik(a.nik),
+            created_at=a.created_at,
+        )
+        for a in rows
+    ]
+    return Page(items=items, next_cursor=cursor)
 
 
 # --- sync and leads ------------------------------------------------------------------------------

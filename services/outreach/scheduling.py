@@ -27,7 +27,7 @@ from services.outreach.exceptions import (
     SessionNotChangeable,
     SessionNotFound,
 )
-from services.outreach.models import Officer, OutreachSession, SessionChange
+from services.outreach.models import Attendance, Officer, OutreachSession, SessionChange
 from services.outreach.schemas import (
     CoHost,
     OutreachSessionChangeOut,
@@ -300,6 +300,15 @@ def history(session: Session, session_id: int, principal: Principal) -> list[Ses
     row = get_session(session, session_id, principal)
     statement = select(SessionChange).where(SessionChange.session_id == row.id).order_by(SessionChange.id)
     return list(session.scalars(statement))
+
+
+def attendance(
+    session: Session, session_id: int, principal: Principal, params: PageParams
+) -> tuple[list[Attendance], str | None]:
+    """Attendees of a session the caller may see."""
+    row = get_session(session, session_id, principal)
+    statement = select(Attendance).where(Attendance.session_id == row.id)
+    return paginate(session, statement, key_columns=[Attendance.id], params=params, key_of=lambda a: [a.id])
 
 
 def officer_sessions(session: Session, officer_id: int) -> list[OutreachSession]:

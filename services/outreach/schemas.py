@@ -248,6 +248,16 @@ class LeadSyncItem(Strict):
     consent_captured_by: Annotated[str | None, Field(max_length=120)] = None
 
 
+class AttendanceOut(BaseModel):
+    id: int
+    client_id: str
+    session_id: int
+    name: str
+    phone: str | None
+    nik: str | None = Field(description="Masked (`3326**********01`)")
+    created_at: dt.datetime
+
+
 class SyncIn(BaseModel):
     """Items are validated one by one (a bad item is rejected on its own), so they are loose here."""
 

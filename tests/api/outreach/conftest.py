@@ -39,6 +39,11 @@ def registry(registry_server: Registry) -> Iterator[FakeRegistry]:
 
 
 @pytest.fixture
+def registry_url(registry_server: Registry) -> str:
+    return registry_server.url
+
+
+@pytest.fixture
 def outreach(
     service_client: Callable[..., TestClient], registry_server: Registry, registry: FakeRegistry
 ) -> TestClient:

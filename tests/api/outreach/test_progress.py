@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from services.common.wilayah import reference_village_codes
 from tests.api.outreach.conftest import ADMIN, JAVA, JAVA_OTHER, REPORTS, OfficerMaker
 from tests.outreach_support import FakeRegistry, lead_item
-from tests.support import officer_headers, village_headers
+from tests.support import internal_headers, officer_headers, village_headers
 
 YEAR = dt.date.today().year
 CONVERT = {"declared_income_idr": 2_000_000, "programs": ["JKK", "JKM"], "nik": "3326154101900001"}
@@ -151,8 +151,6 @@ def test_progress_tenancy_and_validation(outreach: TestClient, make_officer: Off
         ).status_code
         == 404
     )
-    from tests.support import internal_headers
-
     assert (
         outreach.get(
             "/v1/outreach-progress", params={"area": JAVA}, headers=internal_headers(["funding:admin"])

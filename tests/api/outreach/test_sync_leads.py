@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from tests.api.outreach.conftest import ADMIN, JAVA, JAVA_OTHER, REPORTS, OfficerMaker
 from tests.outreach_support import FakeRegistry, future, lead_item
-from tests.support import officer_headers, village_headers
+from tests.support import create_component_app, live_server, officer_headers, village_headers
 
 
 def _session(outreach: TestClient, headers: dict[str, str], village: str = JAVA, day: int = 3) -> int:
@@ -51,6 +53,16 @@ def test_same_batch_twice_is_unchanged(outreach: TestClient, make_officer: Offic
     leads = outreach.get("/v1/leads", headers=headers).json()["items"]
     assert len(leads) == 3 and {lead["session_id"] for lead in leads} == {session_id}
     assert all(lead["consent_captured_by"].startswith("officer:") for lead in leads)
+    attendees = outreach.get(f"/v1/outreach-sessions/{session_id}/attendance", headers=headers).json()[
+        "items"
+    ]
+    assert sorted(a["name"] for a in attendees) == ["Warga 0", "Warga 1"]
+    assert (
+        outreach.get(
+            f"/v1/outreach-sessions/{session_id}/attendance", headers=village_headers(JAVA_OTHER)
+        ).status_code
+        == 404
+    )
 
 
 def test_bad_items_rejected_alone(outreach: TestClient, make_officer: OfficerMaker) -> None:
@@ -230,3 +242,34 @@ def test_convert_when_registry_down_is_503_and_nothing_stored(service_client: An
     )
     assert response.status_code == 503
     assert outreach.get(f"/v1/leads/{lead_id}", headers=mine).json()["status"] == "open"
+
+
+def test_concurrent_conversions_register_one_worker(
+    database_url: Any, make_officer: OfficerMaker, registry: FakeRegistry, registry_url: str
+) -> None:
+    _, headers = make_officer(JAVA)
+    app = create_component_app("outreach", database_url("outreach"), registry_url=registry_url)
+    with live_server(app) as base:
+        lead_id = httpx.post(f"{base}/v1/sync", json={"leads": [lead_item(JAVA)]}, headers=headers).json()[
+            "leads"
+        ][0]["id"]
+        barrier = threading.Barrier(4)
+        answers: list[tuple[int, str]] = []
+
+        def convert() -> None:
+            barrier.wait()
+            response = httpx.post(
+                f"{base}/v1/leads/{lead_id}/convert",
+                json={**CONVERT, "nik": "3326154101900001"},
+                headers=headers,
+                timeout=30,
+            )
+            answers.append((response.status_code, response.json().get("worker_id", response.text)))
+
+        threads = [threading.Thread(target=convert) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert {status for status, _ in answers} == {200}, answers
+    assert len({worker for _, worker in answers}) == 1 and len(registry.workers) == 1
