@@ -6,13 +6,13 @@ from icalendar import Calendar, Event
 
 from services.common.timeutil import to_area_time, utcnow
 from services.outreach.models import Officer, OutreachSession
-from services.outreach.schemas import SessionKind, SessionStatus
+from services.outreach.schemas import OutreachSessionKind, OutreachSessionStatus
 
 PRODID = "-//Sasar//Outreach sessions//ID"
 _SUMMARY = {
-    SessionKind.sosialisasi: "Sosialisasi BPJS Ketenagakerjaan",
-    SessionKind.door_to_door: "Door to door (pendataan pekerja)",
-    SessionKind.registration_desk: "Meja pendaftaran BPJS Ketenagakerjaan",
+    OutreachSessionKind.sosialisasi: "Sosialisasi BPJS Ketenagakerjaan",
+    OutreachSessionKind.door_to_door: "Door to door (pendataan pekerja)",
+    OutreachSessionKind.registration_desk: "Meja pendaftaran BPJS Ketenagakerjaan",
 }
 
 
@@ -30,13 +30,15 @@ def officer_calendar(officer: Officer, sessions: list[OutreachSession], *, host:
         # Aware datetimes in the village zone: icalendar writes TZID=Asia/Jakarta etc.
         event.add("dtstart", to_area_time(row.starts_at, row.village_code))
         event.add("dtend", to_area_time(row.ends_at, row.village_code))
-        event.add("summary", f"{_SUMMARY[SessionKind(row.kind)]} — {row.village_code}")
+        event.add("summary", f"{_SUMMARY[OutreachSessionKind(row.kind)]} — {row.village_code}")
         event.add("location", row.venue)
         hosts = ", ".join(f"{c['name']} ({c['role']})" for c in row.co_hosts)
         event.add(
             "description", f"Desa/kelurahan {row.village_code}" + (f"; co-hosts: {hosts}" if hosts else "")
         )
-        event.add("status", "CANCELLED" if row.status == SessionStatus.cancelled.value else "CONFIRMED")
+        event.add(
+            "status", "CANCELLED" if row.status == OutreachSessionStatus.cancelled.value else "CONFIRMED"
+        )
         event.add("sequence", row.version - 1)
         event.add("last-modified", row.updated_at)
         calendar.add_component(event)

@@ -137,7 +137,7 @@ def convert(
         "village_code": lead.village_code,
         "occupation": occupation,
         "declared_income_idr": data.declared_income_idr,
-        "programs": [p.value for p in data.programs],
+        "programs": list(dict.fromkeys(data.programs)),
         "lead_id": str(lead.id),
     }
     if nik is not None:

@@ -40,9 +40,9 @@ from services.outreach.schemas import (
     OfficerProgressOut,
     OfficerProgressPage,
     OutreachProgressOut,
-    SessionStatus,
-    TargetIn,
-    TargetOut,
+    OutreachSessionStatus,
+    OutreachTargetIn,
+    OutreachTargetOut,
 )
 
 DEFAULT_TARGET = 100
@@ -94,8 +94,8 @@ def _village_or_422(code: str) -> None:
 
 
 def set_target(
-    session: Session, village_code: str, year: int, data: TargetIn, principal: Principal
-) -> TargetOut:
+    session: Session, village_code: str, year: int, data: OutreachTargetIn, principal: Principal
+) -> OutreachTargetOut:
     principal.require_scope(Scope.outreach_admin)
     _village_or_422(village_code)
     _check_year(year)
@@ -107,17 +107,17 @@ def set_target(
     row.updated_at = utcnow()
     row.updated_by = principal.actor
     session.flush()
-    return TargetOut(village_code=village_code, year=year, target=data.target, is_default=False)
+    return OutreachTargetOut(village_code=village_code, year=year, target=data.target, is_default=False)
 
 
-def get_target(session: Session, village_code: str, year: int, principal: Principal) -> TargetOut:
+def get_target(session: Session, village_code: str, year: int, principal: Principal) -> OutreachTargetOut:
     _village_or_422(village_code)
     _check_year(year)
     _require_area_access(principal, village_code)
     row = session.get(Target, (village_code, year))
     if row is None:
-        return TargetOut(village_code=village_code, year=year, target=DEFAULT_TARGET, is_default=True)
-    return TargetOut(village_code=village_code, year=year, target=row.target, is_default=False)
+        return OutreachTargetOut(village_code=village_code, year=year, target=DEFAULT_TARGET, is_default=True)
+    return OutreachTargetOut(village_code=village_code, year=year, target=row.target, is_default=False)
 
 
 # --- access --------------------------------------------------------------------------------------
@@ -347,7 +347,7 @@ def officer_progress(
         select(OutreachSession.officer_id, func.count())
         .where(
             # Held: recorded as held, or scheduled and already over.
-            OutreachSession.status != SessionStatus.cancelled.value,
+            OutreachSession.status != OutreachSessionStatus.cancelled.value,
             OutreachSession.ends_at <= utcnow(),
             OutreachSession.starts_at >= start,
             OutreachSession.starts_at < end,

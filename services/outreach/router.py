@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from services.common.concurrency import IfMatchHeader, etag
-from services.common.errors import ValidationProblem
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_json
 from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import PrincipalKind, Scope
 from services.common.timeutil import utcnow
+from services.common.wilayah import VILLAGE_CODE_PATTERN
 from services.outreach import calendar, leads, officers, progress, scheduling, sync
 from services.outreach.dependencies import CurrentPrincipal, DbSession, Settings
 from services.outreach.exceptions import OfficerNotFound
@@ -24,6 +23,7 @@ from services.outreach.schemas import (
     AssignmentIn,
     AssignmentOut,
     AttendanceOut,
+    AwareDateTime,
     LeadConvertIn,
     LeadConvertOut,
     LeadOut,
@@ -40,17 +40,20 @@ from services.outreach.schemas import (
     OutreachSessionIn,
     OutreachSessionOut,
     OutreachSessionPatch,
-    SessionStatus,
+    OutreachSessionStatus,
+    OutreachTargetIn,
+    OutreachTargetOut,
     SyncIn,
     SyncOut,
-    TargetIn,
-    TargetOut,
 )
 
 router = APIRouter(prefix="/v1", tags=["outreach"])
 internal_router = APIRouter(prefix="/internal", tags=["internal"])
 
 Pagination = Annotated[PageParams, Depends(page_params)]
+PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+QueryId = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
+VillageFilter = Annotated[str | None, Query(pattern=VILLAGE_CODE_PATTERN, examples=["33.26.15.2001"])]
 Registry = Annotated[RegistryClient, Depends(get_registry)]
 VillagePath = Annotated[str, Path(max_length=13, examples=["33.26.15.2001"])]
 AreaQuery = Annotated[
@@ -91,7 +94,7 @@ def list_officers(
 
 @router.get("/officers/{officer_id}", response_model=OfficerOut, summary="One officer (ETag)")
 def get_officer(
-    officer_id: int, session: DbSession, principal: CurrentPrincipal, response: Response
+    officer_id: PathId, session: DbSession, principal: CurrentPrincipal, response: Response
 ) -> OfficerOut:
     officer = officers.get_officer(session, officer_id, principal)
     response.headers["ETag"] = etag(officer.version)
@@ -100,7 +103,7 @@ def get_officer(
 
 @router.patch("/officers/{officer_id}", response_model=OfficerOut, summary="Edit an officer (If-Match)")
 def patch_officer(
-    officer_id: int,
+    officer_id: PathId,
     data: OfficerPatch,
     session: DbSession,
     principal: CurrentPrincipal,
@@ -122,7 +125,7 @@ def patch_officer(
     summary="Assign an officer to a village",
 )
 def add_assignment(
-    officer_id: int, data: AssignmentIn, session: DbSession, principal: CurrentPrincipal
+    officer_id: PathId, data: AssignmentIn, session: DbSession, principal: CurrentPrincipal
 ) -> AssignmentOut:
     principal.require_scope(Scope.outreach_admin)
     officer = officers.get_officer(session, officer_id, principal)
@@ -134,7 +137,9 @@ def add_assignment(
     response_model=list[AssignmentOut],
     summary="An officer's assignments, ended ones included",
 )
-def list_assignments(officer_id: int, session: DbSession, principal: CurrentPrincipal) -> list[AssignmentOut]:
+def list_assignments(
+    officer_id: PathId, session: DbSession, principal: CurrentPrincipal
+) -> list[AssignmentOut]:
     officer = officers.get_officer(session, officer_id, principal)
     return [officers.assignment_out(a) for a in officers.list_assignments(session, officer)]
 
@@ -145,7 +150,11 @@ def list_assignments(officer_id: int, session: DbSession, principal: CurrentPrin
     summary="End an assignment (kept in the history)",
 )
 def end_assignment(
-    officer_id: int, assignment_id: int, data: AssignmentEnd, session: DbSession, principal: CurrentPrincipal
+    officer_id: PathId,
+    assignment_id: int,
+    data: AssignmentEnd,
+    session: DbSession,
+    principal: CurrentPrincipal,
 ) -> AssignmentOut:
     principal.require_scope(Scope.outreach_admin)
     officer = officers.get_officer(session, officer_id, principal)
@@ -160,7 +169,7 @@ def end_assignment(
     responses={200: {"content": {"text/calendar": {}}, "description": "RFC 5545 feed"}},
     summary="iCalendar feed of an officer's sessions",
 )
-def officer_calendar(officer_id: int, session: DbSession, principal: CurrentPrincipal) -> Response:
+def officer_calendar(officer_id: PathId, session: DbSession, principal: CurrentPrincipal) -> Response:
     own = officers.own_officer_id(principal)
     if own != officer_id and not (
         principal.has_scope(Scope.outreach_admin) or principal.has_scope(Scope.reports_read)
@@ -238,15 +247,14 @@ def list_sessions(
     session: DbSession,
     principal: CurrentPrincipal,
     pagination: Pagination,
-    village_code: Annotated[str | None, Query(max_length=13)] = None,
-    officer_id: int | None = None,
-    starts_from: Annotated[dt.datetime | None, Query(alias="from", description="Starts at or after")] = None,
-    starts_before: Annotated[dt.datetime | None, Query(alias="to", description="Starts before")] = None,
-    status: SessionStatus | None = None,
+    village_code: VillageFilter = None,
+    officer_id: QueryId = None,
+    starts_from: Annotated[
+        AwareDateTime | None, Query(alias="from", description="Starts at or after")
+    ] = None,
+    starts_before: Annotated[AwareDateTime | None, Query(alias="to", description="Starts before")] = None,
+    status: OutreachSessionStatus | None = None,
 ) -> Page[OutreachSessionOut]:
-    for name, value in (("from", starts_from), ("to", starts_before)):
-        if value is not None and value.tzinfo is None:
-            raise ValidationProblem.single(name, "must carry a UTC offset (RFC 3339)")
     rows, cursor = scheduling.list_sessions(
         session,
         principal,
@@ -264,7 +272,7 @@ def list_sessions(
     "/outreach-sessions/{session_id}", response_model=OutreachSessionOut, summary="One session (ETag)"
 )
 def get_session(
-    session_id: int, session: DbSession, principal: CurrentPrincipal, response: Response
+    session_id: PathId, session: DbSession, principal: CurrentPrincipal, response: Response
 ) -> OutreachSessionOut:
     row = scheduling.get_session(session, session_id, principal)
     response.headers["ETag"] = etag(row.version)
@@ -277,7 +285,7 @@ def get_session(
     summary="Reschedule or edit a session, with a reason (If-Match)",
 )
 def reschedule_session(
-    session_id: int,
+    session_id: PathId,
     data: OutreachSessionPatch,
     session: DbSession,
     principal: CurrentPrincipal,
@@ -293,7 +301,7 @@ def reschedule_session(
     "/outreach-sessions/{session_id}/cancel", response_model=OutreachSessionOut, summary="Cancel a session"
 )
 def cancel_session(
-    session_id: int,
+    session_id: PathId,
     data: OutreachSessionCancel,
     session: DbSession,
     principal: CurrentPrincipal,
@@ -311,7 +319,7 @@ def cancel_session(
     summary="Scheduling history of a session",
 )
 def session_history(
-    session_id: int, session: DbSession, principal: CurrentPrincipal
+    session_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> list[OutreachSessionChangeOut]:
     return [scheduling.change_out(c) for c in scheduling.history(session, session_id, principal)]
 
@@ -322,7 +330,7 @@ def session_history(
     summary="Attendance synced for a session",
 )
 def session_attendance(
-    session_id: int, session: DbSession, principal: CurrentPrincipal, pagination: Pagination
+    session_id: PathId, session: DbSession, principal: CurrentPrincipal, pagination: Pagination
 ) -> Page[AttendanceOut]:
     rows, cursor = scheduling.attendance(session, session_id, principal, pagination)
     items = [
@@ -353,9 +361,9 @@ def list_leads(
     session: DbSession,
     principal: CurrentPrincipal,
     pagination: Pagination,
-    village_code: Annotated[str | None, Query(max_length=13)] = None,
+    village_code: VillageFilter = None,
     status: LeadStatus | None = None,
-    session_id: int | None = None,
+    session_id: QueryId = None,
 ) -> Page[LeadOut]:
     rows, cursor = leads.list_leads(
         session, principal, pagination, village_code=village_code, status=status, session_id=session_id
@@ -364,7 +372,7 @@ def list_leads(
 
 
 @router.get("/leads/{lead_id}", response_model=LeadOut, summary="One lead")
-def get_lead(lead_id: int, session: DbSession, principal: CurrentPrincipal) -> LeadOut:
+def get_lead(lead_id: PathId, session: DbSession, principal: CurrentPrincipal) -> LeadOut:
     return leads.lead_out(leads.get_lead(session, lead_id, principal))
 
 
@@ -374,7 +382,7 @@ def get_lead(lead_id: int, session: DbSession, principal: CurrentPrincipal) -> L
     summary="Register the lead as a worker in the registry (idempotent)",
 )
 def convert_lead(
-    lead_id: int, data: LeadConvertIn, session: DbSession, principal: CurrentPrincipal, registry: Registry
+    lead_id: PathId, data: LeadConvertIn, session: DbSession, principal: CurrentPrincipal, registry: Registry
 ) -> LeadConvertOut:
     return leads.convert(session, lead_id, data, principal, registry)
 
@@ -383,22 +391,26 @@ def convert_lead(
 
 
 @router.put(
-    "/outreach-targets/{village_code}", response_model=TargetOut, summary="Set a village's yearly target"
+    "/outreach-targets/{village_code}",
+    response_model=OutreachTargetOut,
+    summary="Set a village's yearly target",
 )
 def put_target(
     village_code: VillagePath,
-    data: TargetIn,
+    data: OutreachTargetIn,
     session: DbSession,
     principal: CurrentPrincipal,
     year: YearQuery,
-) -> TargetOut:
+) -> OutreachTargetOut:
     return progress.set_target(session, village_code, year, data, principal)
 
 
-@router.get("/outreach-targets/{village_code}", response_model=TargetOut, summary="A village's yearly target")
+@router.get(
+    "/outreach-targets/{village_code}", response_model=OutreachTargetOut, summary="A village's yearly target"
+)
 def get_target(
     village_code: VillagePath, session: DbSession, principal: CurrentPrincipal, year: YearQuery | None = None
-) -> TargetOut:
+) -> OutreachTargetOut:
     return progress.get_target(session, village_code, year or _current_year(), principal)
 
 

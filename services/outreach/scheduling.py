@@ -29,13 +29,13 @@ from services.outreach.exceptions import (
 )
 from services.outreach.models import Attendance, Officer, OutreachSession, SessionChange
 from services.outreach.schemas import (
-    CoHost,
+    OutreachCoHost,
     OutreachSessionChangeOut,
     OutreachSessionIn,
+    OutreachSessionKind,
     OutreachSessionOut,
     OutreachSessionPatch,
-    SessionKind,
-    SessionStatus,
+    OutreachSessionStatus,
 )
 
 # Phones' clocks drift: a session "starting now" may arrive a little late.
@@ -52,9 +52,9 @@ def session_out(row: OutreachSession) -> OutreachSessionOut:
         ends_at=to_area_time(row.ends_at, row.village_code),
         timezone=timezone_name(row.village_code),
         venue=row.venue,
-        kind=SessionKind(row.kind),
-        co_hosts=[CoHost.model_validate(c) for c in row.co_hosts],
-        status=SessionStatus(row.status),
+        kind=OutreachSessionKind(row.kind),
+        co_hosts=[OutreachCoHost.model_validate(c) for c in row.co_hosts],
+        status=OutreachSessionStatus(row.status),
         recorded=row.recorded,
         version=row.version,
         created_at=row.created_at,
@@ -107,7 +107,7 @@ def _check_overlap(
 ) -> None:
     statement = select(OutreachSession.id).where(
         OutreachSession.officer_id == officer_id,
-        OutreachSession.status != SessionStatus.cancelled.value,
+        OutreachSession.status != OutreachSessionStatus.cancelled.value,
         OutreachSession.starts_at < ends_at,
         OutreachSession.ends_at > starts_at,
     )
@@ -159,7 +159,7 @@ def schedule(session: Session, data: OutreachSessionIn, principal: Principal) ->
         venue=data.venue,
         kind=data.kind.value,
         co_hosts=[c.model_dump(mode="json") for c in data.co_hosts],
-        status=(SessionStatus.held if data.recorded else SessionStatus.scheduled).value,
+        status=(OutreachSessionStatus.held if data.recorded else OutreachSessionStatus.scheduled).value,
         recorded=data.recorded,
         version=1,
         created_at=now,
@@ -214,7 +214,7 @@ def list_sessions(
     officer_id: int | None = None,
     starts_from: dt.datetime | None = None,
     starts_before: dt.datetime | None = None,
-    status: SessionStatus | None = None,
+    status: OutreachSessionStatus | None = None,
 ) -> tuple[list[OutreachSession], str | None]:
     statement = _visible(select(OutreachSession), principal)
     if village_code is not None:
@@ -251,7 +251,7 @@ def reschedule(
 ) -> OutreachSession:
     row = _writable(session, session_id, principal)
     check_if_match(if_match, row.version)
-    if row.status != SessionStatus.scheduled.value:
+    if row.status != OutreachSessionStatus.scheduled.value:
         raise SessionNotChangeable(f"a {row.status} session cannot be rescheduled")
     starts_at = data.starts_at or row.starts_at
     ends_at = data.ends_at or row.ends_at
@@ -286,9 +286,9 @@ def cancel(
 ) -> OutreachSession:
     row = _writable(session, session_id, principal)
     check_if_match(if_match, row.version)
-    if row.status != SessionStatus.scheduled.value:
+    if row.status != OutreachSessionStatus.scheduled.value:
         raise SessionNotChangeable(f"a {row.status} session cannot be cancelled")
-    row.status = SessionStatus.cancelled.value
+    row.status = OutreachSessionStatus.cancelled.value
     row.version += 1
     row.updated_at = utcnow()
     _record_change(session, row, "cancelled", reason, {"status": ["scheduled", "cancelled"]}, principal.actor)

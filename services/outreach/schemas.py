@@ -53,7 +53,19 @@ def _village(code: str) -> str:
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
-    return require_aware(moment)
+    require_aware(moment)
+    try:
+        moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("date out of range") from None
+    return moment
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL characters; refuse them instead of failing on insert.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
 
 
 def _nik(value: str) -> str:
@@ -66,7 +78,8 @@ VillageCode = Annotated[str, Field(examples=["33.26.15.2001"]), AfterValidator(_
 AwareDateTime = Annotated[dt.datetime, AfterValidator(_aware)]
 Phone = Annotated[str, Field(pattern=PHONE_PATTERN, examples=["+6281234567890"])]
 Nik = Annotated[str, AfterValidator(_nik)]
-Name = Annotated[str, Field(min_length=1, max_length=120)]
+Name = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_no_nul)]
+RowId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
 class Strict(BaseModel):
@@ -79,15 +92,17 @@ class Strict(BaseModel):
 class OfficerIn(Strict):
     nrp: Annotated[str, Field(pattern=NRP_PATTERN, description="NRP: 8 digits", examples=["85011234"])]
     name: Name
-    rank: Annotated[str, Field(min_length=1, max_length=60, examples=["Bripka"])]
-    unit: Annotated[str, Field(min_length=1, max_length=120, examples=["Polsek Rembang"])]
+    rank: Annotated[str, Field(min_length=1, max_length=60, examples=["Bripka"]), AfterValidator(_no_nul)]
+    unit: Annotated[
+        str, Field(min_length=1, max_length=120, examples=["Polsek Rembang"]), AfterValidator(_no_nul)
+    ]
     phone: Phone | None = None
 
 
 class OfficerPatch(Strict):
     name: Name | None = None
-    rank: Annotated[str | None, Field(min_length=1, max_length=60)] = None
-    unit: Annotated[str | None, Field(min_length=1, max_length=120)] = None
+    rank: Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_no_nul)] | None = None
+    unit: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_no_nul)] | None = None
     phone: Phone | None = None
     active: bool | None = None
 
@@ -149,50 +164,50 @@ class OfficerAccessOut(BaseModel):
 # --- sessions ------------------------------------------------------------------------------------
 
 
-class SessionKind(StrEnum):
+class OutreachSessionKind(StrEnum):
     sosialisasi = "sosialisasi"  # information meeting
     door_to_door = "door_to_door"
     registration_desk = "registration_desk"
 
 
-class SessionStatus(StrEnum):
+class OutreachSessionStatus(StrEnum):
     scheduled = "scheduled"
     cancelled = "cancelled"
     held = "held"
 
 
-class CoHostRole(StrEnum):
+class OutreachCoHostRole(StrEnum):
     kepala_desa = "kepala_desa"  # village head
     babinsa = "babinsa"  # army village non-commissioned officer
     other = "other"
 
 
-class CoHost(Strict):
-    role: CoHostRole
+class OutreachCoHost(Strict):
+    role: OutreachCoHostRole
     name: Name
 
 
 class OutreachSessionIn(Strict):
     village_code: VillageCode
-    officer_id: int | None = Field(default=None, description="Defaults to the calling officer")
+    officer_id: RowId | None = Field(default=None, description="Defaults to the calling officer")
     starts_at: AwareDateTime
     ends_at: AwareDateTime
-    venue: Annotated[str, Field(min_length=1, max_length=200)]
-    kind: SessionKind
-    co_hosts: list[CoHost] = Field(default_factory=list, max_length=10)
+    venue: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
+    kind: OutreachSessionKind
+    co_hosts: list[OutreachCoHost] = Field(default_factory=list, max_length=10)
     recorded: bool = Field(default=False, description="Recording a session that already took place")
 
 
 class OutreachSessionPatch(Strict):
     starts_at: AwareDateTime | None = None
     ends_at: AwareDateTime | None = None
-    venue: Annotated[str | None, Field(min_length=1, max_length=200)] = None
-    co_hosts: list[CoHost] | None = Field(default=None, max_length=10)
-    reason: Annotated[str, Field(min_length=3, max_length=500)]
+    venue: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)] | None = None
+    co_hosts: list[OutreachCoHost] | None = Field(default=None, max_length=10)
+    reason: Annotated[str, Field(min_length=3, max_length=500), AfterValidator(_no_nul)]
 
 
 class OutreachSessionCancel(Strict):
-    reason: Annotated[str, Field(min_length=3, max_length=500)]
+    reason: Annotated[str, Field(min_length=3, max_length=500), AfterValidator(_no_nul)]
 
 
 class OutreachSessionOut(BaseModel):
@@ -203,9 +218,9 @@ class OutreachSessionOut(BaseModel):
     ends_at: dt.datetime
     timezone: str = Field(description="IANA zone of the village, e.g. Asia/Jayapura")
     venue: str
-    kind: SessionKind
-    co_hosts: list[CoHost]
-    status: SessionStatus
+    kind: OutreachSessionKind
+    co_hosts: list[OutreachCoHost]
+    status: OutreachSessionStatus
     recorded: bool
     version: int
     created_at: dt.datetime
@@ -228,7 +243,7 @@ class AttendanceSyncItem(Strict):
     """One attendee captured offline; ``client_id`` is the UUID the phone generated."""
 
     client_id: uuid.UUID
-    session_id: int
+    session_id: RowId
     name: Name
     phone: Phone | None = None
     nik: Nik | None = None
@@ -238,14 +253,14 @@ class LeadSyncItem(Strict):
     """One lead captured offline, with the person's consent (time, and who captured it)."""
 
     client_id: uuid.UUID
-    session_id: int | None = None
+    session_id: RowId | None = None
     village_code: VillageCode
     name: Name
     phone: Phone | None = None
     nik: Nik | None = None
     occupation: Occupation | None = None
     consent_given_at: AwareDateTime
-    consent_captured_by: Annotated[str | None, Field(max_length=120)] = None
+    consent_captured_by: Annotated[str, Field(max_length=120), AfterValidator(_no_nul)] | None = None
 
 
 class AttendanceOut(BaseModel):
@@ -261,8 +276,17 @@ class AttendanceOut(BaseModel):
 class SyncIn(BaseModel):
     """Items are validated one by one (a bad item is rejected on its own), so they are loose here."""
 
-    attendance: list[Any] = Field(default_factory=list, max_length=5000)
-    leads: list[Any] = Field(default_factory=list, max_length=5000)
+    attendance: list[Any] = Field(
+        default_factory=list,
+        max_length=5000,
+        description="Items `{client_id (UUID), session_id, name, phone?, nik?}`",
+    )
+    leads: list[Any] = Field(
+        default_factory=list,
+        max_length=5000,
+        description="Items `{client_id (UUID), session_id?, village_code, name, phone?, nik?, occupation?, "
+        "consent_given_at, consent_captured_by?}`",
+    )
 
 
 class SyncItemStatus(StrEnum):
@@ -313,17 +337,15 @@ class LeadOut(BaseModel):
     created_at: dt.datetime
 
 
-class Program(StrEnum):
-    JKK = "JKK"
-    JKM = "JKM"
-    JHT = "JHT"
+# JKK work accident, JKM death (always), JHT old-age savings (optional).
+ProgramCode = Literal["JKK", "JKM", "JHT"]
 
 
 class LeadConvertIn(Strict):
     nik: Nik | None = Field(default=None, description="When the lead has none yet")
     temporary: bool = Field(default=False, description="Register with a temporary id (no NIK yet)")
     declared_income_idr: Annotated[int, Field(strict=True, ge=1_000_000, le=20_700_000)]
-    programs: list[Program] = Field(min_length=2, max_length=3)
+    programs: list[ProgramCode] = Field(min_length=2, max_length=3)
     occupation: Occupation | None = None
     birth_date: dt.date | None = None
     sex: Literal["M", "F"] | None = None
@@ -341,11 +363,11 @@ class LeadConvertOut(BaseModel):
 # --- targets and progress ------------------------------------------------------------------------
 
 
-class TargetIn(Strict):
+class OutreachTargetIn(Strict):
     target: Annotated[int, Field(strict=True, ge=0, le=100_000)]
 
 
-class TargetOut(BaseModel):
+class OutreachTargetOut(BaseModel):
     village_code: str
     year: int
     target: int
