@@ -59,6 +59,7 @@ _YEAR_ZONE = ZoneInfo("Asia/Jakarta")
 class _Reference:
     villages_under: Counter[str] = field(default_factory=Counter)
     children: dict[str, list[str]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +68,7 @@ def _reference() -> _Reference:
     ref = _Reference()
     for area in iter_reference_areas():
         ref.children.setdefault(area.parent_code or NATIONAL, []).append(area.code)
+        ref.names[area.code] = area.name
         if area.level is AreaLevel.village:
             code = area.code
             ref.villages_under.update((NATIONAL, code[:2], code[:5], code[:8], code))
@@ -255,6 +257,7 @@ def _node(code: str, level: str, totals: _Totals, villages: int) -> OutreachProg
     target = DEFAULT_TARGET * villages + totals.target_adjust
     return OutreachProgressOut(
         area=code,
+        name=_reference().names.get(code, "Indonesia"),
         level=level,
         target=target,
         covered=totals.covered,

@@ -376,6 +376,7 @@ class OutreachTargetOut(BaseModel):
 
 class OutreachProgressOut(BaseModel):
     area: str
+    name: str
     level: str
     target: int
     covered: int = Field(description="Workers with active coverage in the area (any channel)")

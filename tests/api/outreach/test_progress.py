@@ -109,7 +109,8 @@ def test_rollup_by_prefix_uses_every_village_of_the_area(
     assert children["33.26.15"]["target"] == district["target"]
 
     country = outreach.get("/v1/outreach-progress", params={"year": YEAR}, headers=REPORTS).json()
-    assert country["area"] == "ID" and len(country["children"]) == 38
+    assert country["area"] == "ID" and country["name"] == "Indonesia" and len(country["children"]) == 38
+    assert {c["area"]: c["name"] for c in country["children"]}["33"].upper() == "JAWA TENGAH"
     assert country["target"] == 100 * len(reference_village_codes()) + 50
     assert {c["area"]: c for c in country["children"]}["33"]["leads"] == 3
 
