@@ -171,7 +171,8 @@ def _write(
         )
         for client_id, row_id, print_ in session.execute(statement):
             existing[client_id] = (row_id, print_)
-    fresh = [p for p in pending if p.client_id not in existing]
+    # Sorted so concurrent uploads of overlapping batches take unique-key locks in one order (no deadlock).
+    fresh = sorted((p for p in pending if p.client_id not in existing), key=lambda p: p.client_id)
     created: dict[str, int] = {}
     if fresh:
         for chunk in _chunks(fresh):
@@ -191,7 +192,14 @@ def _write(
                 client_id=item.client_id, status=SyncItemStatus.created, id=created[item.client_id]
             )
             continue
-        row_id, print_ = existing[item.client_id]
+        stored = existing.get(item.client_id)
+        if stored is None:
+            # Inserted by a concurrent request that then rolled back: nothing stored, the phone retries.
+            results[item.index] = _rejected(
+                item.client_id, [{"field": "client_id", "reason": "conflicting upload in progress; retry"}]
+            )
+            continue
+        row_id, print_ = stored
         if print_ == item.fingerprint:
             results[item.index] = SyncItemResult(
                 client_id=item.client_id, status=SyncItemStatus.unchanged, id=row_id

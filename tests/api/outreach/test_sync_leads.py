@@ -273,3 +273,29 @@ def test_concurrent_conversions_register_one_worker(
             thread.join()
     assert {status for status, _ in answers} == {200}, answers
     assert len({worker for _, worker in answers}) == 1 and len(registry.workers) == 1
+
+
+def test_concurrent_identical_batches_store_each_item_once(
+    database_url: Any, make_officer: OfficerMaker, outreach: TestClient
+) -> None:
+    _, headers = make_officer(JAVA)
+    batch = {"leads": [lead_item(JAVA, name=f"L {i}") for i in range(50)]}
+    app = create_component_app("outreach", database_url("outreach"))
+    results: list[list[str]] = []
+    with live_server(app) as base:
+        barrier = threading.Barrier(3)
+
+        def upload() -> None:
+            barrier.wait()
+            response = httpx.post(f"{base}/v1/sync", json=batch, headers=headers, timeout=60)
+            results.append(_statuses(response.json()["leads"]))
+
+        threads = [threading.Thread(target=upload) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(results) == 3
+    for index in range(50):
+        assert sorted(r[index] for r in results) == ["created", "unchanged", "unchanged"]
+    assert len(outreach.get("/v1/leads", params={"limit": 500}, headers=ADMIN).json()["items"]) == 50
