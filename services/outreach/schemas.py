@@ -239,7 +239,13 @@ class OutreachSessionChangeOut(BaseModel):
 # --- sync and leads ------------------------------------------------------------------------------
 
 
-class AttendanceSyncItem(Strict):
+class SyncItem(BaseModel):
+    # Fields a newer app version adds are ignored (not part of the content fingerprint), so an old
+    # server never rejects a whole field team's uploads.
+    model_config = ConfigDict(extra="ignore")
+
+
+class AttendanceSyncItem(SyncItem):
     """One attendee captured offline; ``client_id`` is the UUID the phone generated."""
 
     client_id: uuid.UUID
@@ -249,7 +255,7 @@ class AttendanceSyncItem(Strict):
     nik: Nik | None = None
 
 
-class LeadSyncItem(Strict):
+class LeadSyncItem(SyncItem):
     """One lead captured offline, with the person's consent (time, and who captured it)."""
 
     client_id: uuid.UUID

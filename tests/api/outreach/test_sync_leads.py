@@ -38,7 +38,9 @@ def test_same_batch_twice_is_unchanged(outreach: TestClient, make_officer: Offic
         "attendance": [
             {"client_id": str(uuid.uuid4()), "session_id": session_id, "name": f"Warga {i}"} for i in range(2)
         ],
-        "leads": [lead_item(JAVA, session_id=session_id, name=f"Calon {i}") for i in range(3)],
+        "leads": [
+            lead_item(JAVA, session_id=session_id, name=f"Calon {i}", app_note="v2 field") for i in range(3)
+        ],
     }
     first = outreach.post("/v1/sync", json=batch, headers=headers)
     assert first.status_code == 200, first.text
