@@ -115,6 +115,7 @@ def convert(
     # Row lock (PostgreSQL) so two conversions of one lead queue up; the registry's idempotency
     # key makes even an unlocked race register one worker.
     lead = get_lead(session, lead_id, principal, lock=True)
+    officers.require_active_officer(session, principal)
     if lead.worker_id is not None and lead.converted_at is not None:
         return LeadConvertOut(
             lead_id=lead.id,

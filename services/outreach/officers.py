@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.common.concurrency import check_if_match
-from services.common.errors import ValidationProblem
+from services.common.errors import Forbidden, ValidationProblem
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import today_in_area, utcnow
@@ -195,6 +195,16 @@ def officer_by_nrp(session: Session, nrp: str) -> Officer:
     if officer is None:
         raise OfficerNotFound("no active officer has this NRP")
     return officer
+
+
+def require_active_officer(session: Session, principal: Principal) -> None:
+    """An officer's token outlives a deactivation by up to 15 minutes: check the record itself."""
+    own = own_officer_id(principal)
+    if own is None:
+        return
+    officer = session.get(Officer, own)
+    if officer is None or not officer.active:
+        raise Forbidden("this officer is not active")
 
 
 def lock_officer(session: Session, officer_id: int) -> None:

@@ -297,6 +297,7 @@ def sync(session: Session, data: SyncIn, principal: Principal) -> SyncOut:
         raise Forbidden("sync is for officers' field devices")
     if principal.kind is PrincipalKind.internal:
         principal.require_scope(Scope.outreach_admin)
+    officers.require_active_officer(session, principal)
     attendance = _sync_attendance(session, data.attendance, principal)
     leads = _sync_leads(session, data.leads, principal)
     session.flush()

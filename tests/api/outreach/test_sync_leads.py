@@ -301,3 +301,16 @@ def test_concurrent_identical_batches_store_each_item_once(
     for index in range(50):
         assert sorted(r[index] for r in results) == ["created", "unchanged", "unchanged"]
     assert len(outreach.get("/v1/leads", params={"limit": 500}, headers=ADMIN).json()["items"]) == 50
+
+
+def test_deactivated_officer_cannot_sync_or_convert(outreach: TestClient, make_officer: OfficerMaker) -> None:
+    officer_id, headers = make_officer(JAVA)
+    lead_id = outreach.post("/v1/sync", json={"leads": [lead_item(JAVA)]}, headers=headers).json()["leads"][
+        0
+    ]["id"]
+    outreach.patch(f"/v1/officers/{officer_id}", json={"active": False}, headers=ADMIN)
+    assert outreach.post("/v1/sync", json={"leads": [lead_item(JAVA)]}, headers=headers).status_code == 403
+    convert = outreach.post(
+        f"/v1/leads/{lead_id}/convert", json={**CONVERT, "nik": "3326154101900001"}, headers=headers
+    )
+    assert convert.status_code == 403
