@@ -92,9 +92,10 @@ def create_officer(session: Session, data: OfficerIn) -> Officer:
 def get_officer(session: Session, officer_id: int, principal: Principal) -> Officer:
     """An officer sees their own profile; internal callers (outreach:admin or reports:read) see all."""
     own = own_officer_id(principal)
-    visible = own == officer_id or (
-        principal.has_scope(Scope.outreach_admin) or principal.has_scope(Scope.reports_read)
-    )
+    entitled = principal.has_scope(Scope.outreach_admin) or principal.has_scope(Scope.reports_read)
+    if principal.is_internal and not entitled:
+        raise Forbidden("reading officers needs scope outreach:admin or reports:read")
+    visible = own == officer_id or entitled
     officer = session.get(Officer, officer_id) if visible else None
     if officer is None:
         raise OfficerNotFound(f"officer {officer_id} not found")

@@ -121,6 +121,8 @@ def test_officer_sees_only_own_profile(outreach: TestClient, make_officer: Offic
     assert outreach.get(f"/v1/officers/{other}", headers=headers).status_code == 404
     assert outreach.get(f"/v1/officers/{mine}", headers=village_headers(JAVA)).status_code == 404
     assert outreach.get("/v1/officers", headers=headers).status_code == 403
+    funding = internal_headers(["funding:admin"])
+    assert outreach.get(f"/v1/officers/{mine}", headers=funding).status_code == 403
     assert outreach.get("/v1/me", headers=village_headers(JAVA)).status_code == 403
 
 
