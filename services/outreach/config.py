@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic_settings import SettingsConfigDict
 
@@ -14,6 +15,12 @@ class OutreachSettings(ComponentSettings):
 
     component: str = "outreach"
     database_url: str = "sqlite:///var/outreach.db"
+    # Where lead conversion registers workers and where worker counts come from.
+    registry_url: str = "http://127.0.0.1:8001"
+    registry_timeout_seconds: float = 10.0
+    # "registry": refresh the local worker counts from the registry on each progress request;
+    # "local": trust the local table as it is (kept current by events, or seeded by a bench).
+    counts_source: Literal["registry", "local"] = "registry"
 
 
 @lru_cache(maxsize=1)

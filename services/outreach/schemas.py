@@ -1,3 +1,409 @@
-"""Outreach request/response models."""
+"""Outreach request/response models (names prefixed where another service could use the same)."""
 
 from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from services.common.timeutil import require_aware
+from services.common.wilayah import check_village_code
+
+NRP_PATTERN = r"^\d{8}$"
+PHONE_PATTERN = r"^\+62\d{8,13}$"
+_NIK = re.compile(r"^\d{16}$")
+
+OCCUPATIONS = (
+    "petani",
+    "nelayan",
+    "pedagang",
+    "buruh_harian",
+    "ojol",
+    "sopir",
+    "prt",
+    "pemulung",
+    "perajin",
+    "marbot",
+    "lainnya",
+)
+Occupation = Literal[
+    "petani",
+    "nelayan",
+    "pedagang",
+    "buruh_harian",
+    "ojol",
+    "sopir",
+    "prt",
+    "pemulung",
+    "perajin",
+    "marbot",
+    "lainnya",
+]
+
+
+def _village(code: str) -> str:
+    reason = check_village_code(code)
+    if reason:
+        raise ValueError(reason)
+    return code
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    require_aware(moment)
+    try:
+        moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("date out of range") from None
+    return moment
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL characters; refuse them instead of failing on insert.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _nik(value: str) -> str:
+    if not _NIK.match(value):
+        raise ValueError("NIK must be 16 digits")
+    return value
+
+
+VillageCode = Annotated[str, Field(examples=["33.26.15.2001"]), AfterValidator(_village)]
+AwareDateTime = Annotated[dt.datetime, AfterValidator(_aware)]
+Phone = Annotated[str, Field(pattern=PHONE_PATTERN, examples=["+6281234567890"])]
+Nik = Annotated[str, AfterValidator(_nik)]
+Name = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_no_nul)]
+RowId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- officers -------------------------------------------------------------------------------------
+
+
+class OfficerIn(Strict):
+    nrp: Annotated[str, Field(pattern=NRP_PATTERN, description="NRP: 8 digits", examples=["85011234"])]
+    name: Name
+    rank: Annotated[str, Field(min_length=1, max_length=60, examples=["Bripka"]), AfterValidator(_no_nul)]
+    unit: Annotated[
+        str, Field(min_length=1, max_length=120, examples=["Polsek Rembang"]), AfterValidator(_no_nul)
+    ]
+    phone: Phone | None = None
+
+
+class OfficerPatch(Strict):
+    name: Name | None = None
+    rank: Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_no_nul)] | None = None
+    unit: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_no_nul)] | None = None
+    phone: Phone | None = None
+    active: bool | None = None
+
+
+class OfficerOut(BaseModel):
+    id: int
+    nrp: str
+    name: str
+    rank: str
+    unit: str
+    phone: str | None
+    active: bool
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class AssignmentRole(StrEnum):
+    primary = "primary"
+    substitute = "substitute"
+
+
+class AssignmentIn(Strict):
+    village_code: VillageCode
+    valid_from: dt.date = Field(description="First day of duty (village date)")
+    valid_to: dt.date | None = Field(default=None, description="Last day of duty, inclusive; open if absent")
+    role: AssignmentRole = AssignmentRole.primary
+
+
+class AssignmentEnd(Strict):
+    valid_to: dt.date = Field(description="Last day of duty, inclusive (village date)")
+
+
+class AssignmentOut(BaseModel):
+    id: int
+    officer_id: int
+    village_code: str
+    role: AssignmentRole
+    valid_from: dt.date
+    valid_to: dt.date | None
+    created_at: dt.datetime
+    created_by: str
+    ended_at: dt.datetime | None
+    ended_by: str | None
+
+
+class MeOut(BaseModel):
+    officer: OfficerOut
+    villages: list[str] = Field(description="Villages with an assignment valid today (village dates)")
+
+
+class OfficerAccessOut(BaseModel):
+    officer_id: int
+    nrp: str
+    name: str
+    villages: list[str]
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+class OutreachSessionKind(StrEnum):
+    sosialisasi = "sosialisasi"  # information meeting
+    door_to_door = "door_to_door"
+    registration_desk = "registration_desk"
+
+
+class OutreachSessionStatus(StrEnum):
+    scheduled = "scheduled"
+    cancelled = "cancelled"
+    held = "held"
+
+
+class OutreachCoHostRole(StrEnum):
+    kepala_desa = "kepala_desa"  # village head
+    babinsa = "babinsa"  # army village non-commissioned officer
+    other = "other"
+
+
+class OutreachCoHost(Strict):
+    role: OutreachCoHostRole
+    name: Name
+
+
+class OutreachSessionIn(Strict):
+    village_code: VillageCode
+    officer_id: RowId | None = Field(default=None, description="Defaults to the calling officer")
+    starts_at: AwareDateTime
+    ends_at: AwareDateTime
+    venue: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
+    kind: OutreachSessionKind
+    co_hosts: list[OutreachCoHost] = Field(default_factory=list, max_length=10)
+    recorded: bool = Field(default=False, description="Recording a session that already took place")
+
+
+class OutreachSessionPatch(Strict):
+    starts_at: AwareDateTime | None = None
+    ends_at: AwareDateTime | None = None
+    venue: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)] | None = None
+    co_hosts: list[OutreachCoHost] | None = Field(default=None, max_length=10)
+    reason: Annotated[str, Field(min_length=3, max_length=500), AfterValidator(_no_nul)]
+
+
+class OutreachSessionCancel(Strict):
+    reason: Annotated[str, Field(min_length=3, max_length=500), AfterValidator(_no_nul)]
+
+
+class OutreachSessionOut(BaseModel):
+    id: int
+    village_code: str
+    officer_id: int
+    starts_at: dt.datetime = Field(description="In the village's own offset")
+    ends_at: dt.datetime
+    timezone: str = Field(description="IANA zone of the village, e.g. Asia/Jayapura")
+    venue: str
+    kind: OutreachSessionKind
+    co_hosts: list[OutreachCoHost]
+    status: OutreachSessionStatus
+    recorded: bool
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class OutreachSessionChangeOut(BaseModel):
+    id: int
+    action: str
+    reason: str | None
+    changes: dict[str, Any]
+    actor: str
+    at: dt.datetime
+
+
+# --- sync and leads ------------------------------------------------------------------------------
+
+
+class SyncItem(BaseModel):
+    # Fields a newer app version adds are ignored (not part of the content fingerprint), so an old
+    # server never rejects a whole field team's uploads.
+    model_config = ConfigDict(extra="ignore")
+
+
+class AttendanceSyncItem(SyncItem):
+    """One attendee captured offline; ``client_id`` is the UUID the phone generated."""
+
+    client_id: uuid.UUID
+    session_id: RowId
+    name: Name
+    phone: Phone | None = None
+    nik: Nik | None = None
+
+
+class LeadSyncItem(SyncItem):
+    """One lead captured offline, with the person's consent (time, and who captured it)."""
+
+    client_id: uuid.UUID
+    session_id: RowId | None = None
+    village_code: VillageCode
+    name: Name
+    phone: Phone | None = None
+    nik: Nik | None = None
+    occupation: Occupation | None = None
+    consent_given_at: AwareDateTime
+    consent_captured_by: Annotated[str, Field(max_length=120), AfterValidator(_no_nul)] | None = None
+
+
+class AttendanceOut(BaseModel):
+    id: int
+    client_id: str
+    session_id: int
+    name: str
+    phone: str | None
+    nik: str | None = Field(description="Masked (`3326**********01`)")
+    created_at: dt.datetime
+
+
+class SyncIn(BaseModel):
+    """Items are validated one by one (a bad item is rejected on its own), so they are loose here."""
+
+    attendance: list[Any] = Field(
+        default_factory=list,
+        max_length=5000,
+        description="Items `{client_id (UUID), session_id, name, phone?, nik?}`",
+    )
+    leads: list[Any] = Field(
+        default_factory=list,
+        max_length=5000,
+        description="Items `{client_id (UUID), session_id?, village_code, name, phone?, nik?, occupation?, "
+        "consent_given_at, consent_captured_by?}`",
+    )
+
+
+class SyncItemStatus(StrEnum):
+    created = "created"
+    unchanged = "unchanged"
+    rejected = "rejected"
+
+
+class SyncItemError(BaseModel):
+    field: str
+    reason: str
+
+
+class SyncItemResult(BaseModel):
+    client_id: str | None
+    status: SyncItemStatus
+    id: int | None = None
+    errors: list[SyncItemError] | None = None
+
+
+class SyncOut(BaseModel):
+    attendance: list[SyncItemResult]
+    leads: list[SyncItemResult]
+
+
+class LeadStatus(StrEnum):
+    open = "open"
+    converted = "converted"
+
+
+class LeadOut(BaseModel):
+    id: int
+    client_id: str
+    session_id: int | None
+    village_code: str
+    officer_id: int | None
+    name: str
+    phone: str | None
+    nik: str | None = Field(description="Masked (`3326**********01`)")
+    occupation: str | None
+    consent_given_at: dt.datetime | None
+    consent_captured_by: str | None
+    status: LeadStatus
+    worker_id: str | None
+    linked_existing: bool
+    converted_at: dt.datetime | None
+    converted_by: str | None
+    created_at: dt.datetime
+
+
+# JKK work accident, JKM death (always), JHT old-age savings (optional).
+ProgramCode = Literal["JKK", "JKM", "JHT"]
+
+
+class LeadConvertIn(Strict):
+    nik: Nik | None = Field(default=None, description="When the lead has none yet")
+    temporary: bool = Field(default=False, description="Register with a temporary id (no NIK yet)")
+    declared_income_idr: Annotated[int, Field(strict=True, ge=1_000_000, le=20_700_000)]
+    programs: list[ProgramCode] = Field(min_length=2, max_length=3)
+    occupation: Occupation | None = None
+    birth_date: dt.date | None = None
+    sex: Literal["M", "F"] | None = None
+    phone: Phone | None = None
+    funding: Literal["village_fund", "self_pay", "other_sponsor"] | None = None
+
+
+class LeadConvertOut(BaseModel):
+    lead_id: int
+    worker_id: str
+    linked_existing: bool = Field(description="True when the NIK was already registered and linked")
+    converted_at: dt.datetime
+
+
+# --- targets and progress ------------------------------------------------------------------------
+
+
+class OutreachTargetIn(Strict):
+    target: Annotated[int, Field(strict=True, ge=0, le=100_000)]
+
+
+class OutreachTargetOut(BaseModel):
+    village_code: str
+    year: int
+    target: int
+    is_default: bool
+
+
+class OutreachProgressOut(BaseModel):
+    area: str
+    name: str
+    level: str
+    target: int
+    covered: int = Field(description="Workers with active coverage in the area (any channel)")
+    registered: int = Field(description="Workers on the books (registered, active or lapsed)")
+    leads: int
+    conversions: int
+    ratio: float = Field(description="covered / target (0 when the target is 0)")
+    children: list[OutreachProgressOut] = Field(default_factory=list)
+    counts_refreshed_at: dt.datetime | None = None
+
+
+class OfficerProgressOut(BaseModel):
+    officer_id: int
+    nrp: str
+    name: str
+    sessions_held: int
+    leads: int
+    conversions: int
+
+
+class OfficerProgressPage(BaseModel):
+    area: str
+    year: int
+    items: list[OfficerProgressOut]

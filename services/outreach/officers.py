@@ -1,0 +1,214 @@
+"""Officers and their village assignments (who may work where, on which village dates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from services.common.concurrency import check_if_match
+from services.common.errors import Forbidden, ValidationProblem
+from services.common.pagination import PageParams, paginate
+from services.common.principal import Principal, PrincipalKind, Scope
+from services.common.timeutil import today_in_area, utcnow
+from services.outreach.exceptions import DuplicateNrp, OfficerNotFound
+from services.outreach.models import Assignment, Officer
+from services.outreach.schemas import (
+    AssignmentEnd,
+    AssignmentIn,
+    AssignmentOut,
+    AssignmentRole,
+    OfficerIn,
+    OfficerOut,
+    OfficerPatch,
+)
+
+
+def officer_out(officer: Officer) -> OfficerOut:
+    return OfficerOut(
+        id=officer.id,
+        nrp=officer.nrp,
+        name=officer.name,
+        rank=officer.rank,
+        unit=officer.unit,
+        phone=officer.phone,
+        active=officer.active,
+        version=officer.version,
+        created_at=officer.created_at,
+        updated_at=officer.updated_at,
+    )
+
+
+def assignment_out(assignment: Assignment) -> AssignmentOut:
+    return AssignmentOut(
+        id=assignment.id,
+        officer_id=assignment.officer_id,
+        village_code=assignment.village_code,
+        role=AssignmentRole(assignment.role),
+        valid_from=assignment.valid_from,
+        valid_to=assignment.valid_to,
+        created_at=assignment.created_at,
+        created_by=assignment.created_by,
+        ended_at=assignment.ended_at,
+        ended_by=assignment.ended_by,
+    )
+
+
+def own_officer_id(principal: Principal) -> int | None:
+    """The officer id of an officer principal (its subject), ``None`` for other callers."""
+    if principal.kind is not PrincipalKind.officer:
+        return None
+    try:
+        return int(principal.subject)
+    except ValueError:
+        return None
+
+
+def create_officer(session: Session, data: OfficerIn) -> Officer:
+    now = utcnow()
+    officer = Officer(
+        nrp=data.nrp,
+        name=data.name,
+        rank=data.rank,
+        unit=data.unit,
+        phone=data.phone,
+        active=True,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(officer)
+            session.flush()
+    except IntegrityError:
+        raise DuplicateNrp(f"an officer with NRP {data.nrp} already exists") from None
+    return officer
+
+
+def get_officer(session: Session, officer_id: int, principal: Principal) -> Officer:
+    """An officer sees their own profile; internal callers (outreach:admin or reports:read) see all."""
+    own = own_officer_id(principal)
+    entitled = principal.has_scope(Scope.outreach_admin) or principal.has_scope(Scope.reports_read)
+    if principal.is_internal and not entitled:
+        raise Forbidden("reading officers needs scope outreach:admin or reports:read")
+    visible = own == officer_id or entitled
+    officer = session.get(Officer, officer_id) if visible else None
+    if officer is None:
+        raise OfficerNotFound(f"officer {officer_id} not found")
+    return officer
+
+
+def list_officers(
+    session: Session, params: PageParams, *, active: bool | None = None
+) -> tuple[list[Officer], str | None]:
+    statement = select(Officer)
+    if active is not None:
+        statement = statement.where(Officer.active.is_(active))
+    return paginate(session, statement, key_columns=[Officer.id], params=params, key_of=lambda o: [o.id])
+
+
+def patch_officer(session: Session, officer: Officer, data: OfficerPatch, if_match: str | None) -> Officer:
+    check_if_match(if_match, officer.version)
+    changes = data.model_dump(exclude_unset=True)
+    for field in ("name", "rank", "unit", "active"):
+        if field in changes and changes[field] is None:
+            raise ValidationProblem.single(field, "may not be null")
+    for field, value in changes.items():
+        setattr(officer, field, value)
+    if changes:
+        officer.version += 1
+        officer.updated_at = utcnow()
+        session.flush()
+    return officer
+
+
+def _valid_on(day: dt.date | ColumnElement[dt.date]) -> ColumnElement[bool]:
+    return and_(Assignment.valid_from <= day, or_(Assignment.valid_to.is_(None), Assignment.valid_to >= day))
+
+
+def add_assignment(session: Session, officer: Officer, data: AssignmentIn, actor: str) -> Assignment:
+    if data.valid_to is not None and data.valid_to < data.valid_from:
+        raise ValidationProblem.single("valid_to", "must be on or after valid_from")
+    assignment = Assignment(
+        officer_id=officer.id,
+        village_code=data.village_code,
+        role=data.role.value,
+        valid_from=data.valid_from,
+        valid_to=data.valid_to,
+        created_at=utcnow(),
+        created_by=actor,
+    )
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def list_assignments(session: Session, officer: Officer) -> list[Assignment]:
+    statement = select(Assignment).where(Assignment.officer_id == officer.id).order_by(Assignment.id)
+    return list(session.scalars(statement))
+
+
+def end_assignment(
+    session: Session, officer: Officer, assignment_id: int, data: AssignmentEnd, actor: str
+) -> Assignment:
+    """End an assignment on ``valid_to`` (kept as history: assignments are never deleted)."""
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None or assignment.officer_id != officer.id:
+        raise OfficerNotFound(f"assignment {assignment_id} of officer {officer.id} not found")
+    if data.valid_to < assignment.valid_from:
+        raise ValidationProblem.single("valid_to", "must be on or after valid_from")
+    if assignment.valid_to is not None and data.valid_to > assignment.valid_to:
+        raise ValidationProblem.single("valid_to", "an assignment can be shortened, not extended")
+    assignment.valid_to = data.valid_to
+    assignment.ended_at = utcnow()
+    assignment.ended_by = actor
+    session.flush()
+    return assignment
+
+
+def villages_today(session: Session, officer_id: int, *, now: dt.datetime | None = None) -> list[str]:
+    """Villages where the officer's assignment covers today's date **in that village's zone**."""
+    statement = select(Assignment.village_code, Assignment.valid_from, Assignment.valid_to).where(
+        Assignment.officer_id == officer_id
+    )
+    moment = now or utcnow()
+    villages = set()
+    for code, valid_from, valid_to in session.execute(statement):
+        today = today_in_area(code, now=moment)
+        if valid_from <= today and (valid_to is None or valid_to >= today):
+            villages.add(code)
+    return sorted(villages)
+
+
+def is_assigned(session: Session, officer_id: int, village_code: str, day: dt.date) -> bool:
+    statement = select(Assignment.id).where(
+        Assignment.officer_id == officer_id, Assignment.village_code == village_code, _valid_on(day)
+    )
+    return session.execute(statement.limit(1)).first() is not None
+
+
+def officer_by_nrp(session: Session, nrp: str) -> Officer:
+    officer = session.scalars(select(Officer).where(Officer.nrp == nrp, Officer.active.is_(True))).first()
+    if officer is None:
+        raise OfficerNotFound("no active officer has this NRP")
+    return officer
+
+
+def require_active_officer(session: Session, principal: Principal) -> None:
+    """An officer's token outlives a deactivation by up to 15 minutes: check the record itself."""
+    own = own_officer_id(principal)
+    if own is None:
+        return
+    officer = session.get(Officer, own)
+    if officer is None or not officer.active:
+        raise Forbidden("this officer is not active")
+
+
+def lock_officer(session: Session, officer_id: int) -> None:
+    """Serialise writers of one officer's schedule: a no-op UPDATE takes the officer's row lock on
+    PostgreSQL and SQLite's write lock, so two bookings cannot both pass the overlap check."""
+    session.execute(update(Officer).where(Officer.id == officer_id).values(version=Officer.version))
