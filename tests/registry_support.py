@@ -32,3 +32,50 @@ def temporary_body(**overrides: Any) -> dict[str, Any]:
     body = worker_body(nik=None, temporary=True, sex="M", birth_date="1980-05-17", name="Budi Santoso")
     body.update(overrides)
     return body
+
+
+IMPORT_HEADER = (
+    "nik,temporary,name,birth_date,sex,phone,village_code,occupation,declared_income_idr,programs,funding"
+)
+
+# (cell overrides, field expected in the row's errors) for deliberately bad rows.
+BAD_ROWS: list[tuple[dict[str, str], str]] = [
+    ({"nik": "33261541079000"}, "nik"),
+    ({"nik": "3326150000000001"}, "nik"),
+    ({"declared_income_idr": "999"}, "declared_income_idr"),
+    ({"declared_income_idr": "1.5e6"}, "declared_income_idr"),
+    ({"programs": "JKK"}, "programs"),
+    ({"village_code": "33.26.15.9999"}, "village_code"),
+    ({"occupation": "pilot"}, "occupation"),
+    ({"phone": "555"}, "phone"),
+    ({"sex": "F"}, "sex"),
+    ({"name": ""}, "name"),
+]
+
+
+def roster_row(index: int, village: str = "33.26.15.2001", **cells: str) -> dict[str, str]:
+    """A valid row with a NIK unique to ``index`` (serials 1-9999, years spread over 1960-1999)."""
+    serial = index % 9999 + 1
+    yy = 60 + (index // 9999) % 40
+    row = {
+        "nik": f"3326151203{yy:02d}{serial:04d}",
+        "temporary": "",
+        "name": f"Pekerja {index}",
+        "birth_date": "",
+        "sex": "",
+        "phone": f"08123{index:07d}",
+        "village_code": village,
+        "occupation": "nelayan",
+        "declared_income_idr": "1500000",
+        "programs": "JKK;JKM",
+        "funding": "village_fund",
+    }
+    row.update(cells)
+    return row
+
+
+def roster_csv(rows: list[dict[str, str]]) -> bytes:
+    lines = [IMPORT_HEADER]
+    columns = IMPORT_HEADER.split(",")
+    lines += [",".join(row[c] for c in columns) for row in rows]
+    return ("\n".join(lines) + "\n").encode()

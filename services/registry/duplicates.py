@@ -10,7 +10,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -48,32 +48,38 @@ def _insert_ignoring_conflicts(session: Session, table: Any) -> Any:
 
 def detect_for_workers(session: Session, clause_for: Callable[[Any], ColumnElement[bool]]) -> int:
     """Record candidate pairs involving the workers selected by ``clause_for(alias)`` (one INSERT … SELECT),
-    e.g. ``lambda w: w.import_id == import_id``."""
-    a, b = aliased(Worker), aliased(Worker)
+    e.g. ``lambda w: w.import_id == import_id``.
+
+    Driven from the new workers through the (village, birth date, name key) index: a new temporary worker
+    is compared with every living worker, a new worker with a NIK only with temporary ones.
+    """
+    new, old = aliased(Worker), aliased(Worker)
     seen = aliased(DuplicateCandidate)
+    low = case((new.id < old.id, new.id), else_=old.id)
+    high = case((new.id < old.id, old.id), else_=new.id)
     pairs = (
         select(
-            a.village_code,
-            a.id,
-            b.id,
+            new.village_code,
+            low,
+            high,
             literal(CandidateStatus.open.value),
             literal(utcnow(), type_=DuplicateCandidate.__table__.c.created_at.type),
         )
         .join(
-            b,
+            old,
             and_(
-                b.village_code == a.village_code,
-                b.birth_date == a.birth_date,
-                b.name_key == a.name_key,
-                a.id < b.id,
+                old.village_code == new.village_code,
+                old.birth_date == new.birth_date,
+                old.name_key == new.name_key,
+                old.id != new.id,
             ),
         )
         .where(
-            a.status.in_(_LIVING_VALUES),
-            b.status.in_(_LIVING_VALUES),
-            or_(a.nik.is_(None), b.nik.is_(None)),
-            or_(clause_for(a), clause_for(b)),
-            ~exists().where(seen.worker_id == a.id, seen.other_worker_id == b.id),
+            clause_for(new),
+            new.status.in_(_LIVING_VALUES),
+            old.status.in_(_LIVING_VALUES),
+            or_(new.nik.is_(None), old.nik.is_(None)),
+            ~exists().where(seen.worker_id == low, seen.other_worker_id == high),
         )
     )
     statement = _insert_ignoring_conflicts(session, DuplicateCandidate.__table__).from_select(

@@ -66,6 +66,7 @@ COLUMNS = (
     "lead_id",
 )
 REQUIRED_COLUMNS = ("name", "occupation", "declared_income_idr", "programs")
+_OVERFLOW = "\x00overflow"  # marks a row with more cells than header columns
 _TRUE = frozenset({"true", "1", "yes", "y", "ya"})
 _FALSE = frozenset({"", "false", "0", "no", "n", "tidak"})
 
@@ -140,10 +141,9 @@ def iter_rows(content: bytes, file_format: str) -> Iterator[tuple[int, dict[str,
             textual = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ImportFileError("the CSV file is not UTF-8 text") from None
-        sample = textual[:4096]
-        delimiter = ";" if sample.count(";") > sample.count(",") and "\t" not in sample else ","
-        if sample.count("\t") > max(sample.count(","), sample.count(";")):
-            delimiter = "\t"
+        # The delimiter is read off the header line (comma, semicolon as Excel writes in Indonesia, or tab).
+        header_line = textual.split("\n", 1)[0]
+        delimiter = max((",", ";", "\t"), key=header_line.count)
         source = ([c.strip() for c in row] for row in csv.reader(io.StringIO(textual), delimiter=delimiter))
     try:
         header = next(source)
@@ -160,7 +160,10 @@ def iter_rows(content: bytes, file_format: str) -> Iterator[tuple[int, dict[str,
             count += 1
             if count > MAX_ROWS:
                 raise ImportFileError(f"too many rows: at most {MAX_ROWS:,} per import")
-            yield number, dict(zip(names, values, strict=False))
+            cells = dict(zip(names, values, strict=False))
+            if len(values) > len(names) and any(values[len(names) :]):
+                cells[_OVERFLOW] = "1"
+            yield number, cells
     except csv.Error as exc:
         raise ImportFileError(f"the CSV file cannot be read: {exc}") from None
 
@@ -188,6 +191,9 @@ def parse_row(
 ) -> tuple[WorkerInput | None, list[FieldError]]:
     """Text cells → :class:`WorkerInput`, or the cells whose type is wrong."""
     errors: list[FieldError] = []
+    if _OVERFLOW in raw:
+        reason = "the row has more cells than the header (quote values that contain the delimiter)"
+        return None, [{"field": "row", "reason": reason}]
     income_text = raw.get("declared_income_idr", "").replace(" ", "")
     income = 0
     if not income_text.isascii() or not income_text.isdigit():
@@ -411,16 +417,14 @@ def _apply_staged(session: Session, import_id: str, principal: Principal, now: d
         bindparam("actor", principal.actor),
         bindparam("registered", WorkerStatus.registered.value),
     ]
-    # Rows whose NIK is already held are skipped here (and reported below); ON CONFLICT covers a worker
-    # registered concurrently between the check and the insert.
+    # A row whose NIK is already held is skipped by the partial unique index (and reported below as
+    # duplicate_existing), also when that worker was registered concurrently.
     session.execute(
         text(
             f"INSERT INTO workers ({columns}, status, import_id, version, created_by, created_at, "
             "updated_at) "
             f"SELECT {source}, :registered, :import_id, 1, :actor, :now, :now FROM {_STAGING} s "
-            "WHERE s.nik IS NULL OR NOT EXISTS (SELECT 1 FROM workers e WHERE e.nik = s.nik "
-            "AND e.status IN ('registered', 'active', 'lapsed')) "
-            "ORDER BY s.row_number ON CONFLICT DO NOTHING"
+            "WHERE true ORDER BY s.row_number ON CONFLICT DO NOTHING"
         ).bindparams(*params)
     )
     villages = principal.village_filter()
@@ -439,12 +443,6 @@ def _apply_staged(session: Session, import_id: str, principal: Principal, now: d
         ).bindparams(
             bindparam("import_id", import_id), bindparam("duplicate_errors", _DUPLICATE_ERRORS), *extra
         )
-    )
-    session.execute(
-        text(
-            "INSERT INTO worker_history (worker_id, changed_at, actor, field, before, after, note) "
-            "SELECT id, :now, :actor, '*', NULL, :registered, :note FROM workers WHERE import_id = :import_id"
-        ).bindparams(*params, bindparam("note", f"imported ({import_id})"))
     )
     duplicates.detect_for_workers(session, lambda w: w.import_id == import_id)
 

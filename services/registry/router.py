@@ -265,7 +265,7 @@ def worker_history(
     worker_id: WorkerId, session: DbSession, principal: Principal_, pagination: Pagination
 ) -> Page[WorkerHistoryOut]:
     worker = workers.get_worker(session, principal, worker_id)
-    rows, cursor = history.list_history(session, worker.id, pagination)
+    rows, cursor = history.list_history(session, worker, pagination)
     items = [
         WorkerHistoryOut(
             id=h.id,

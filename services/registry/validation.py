@@ -58,6 +58,7 @@ _FUNDINGS = frozenset(f.value for f in WorkerFunding)
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 _PHONE = re.compile(r"^\+62[1-9]\d{7,11}$")
 _SPACES = re.compile(r"\s+")
+_LETTER = re.compile(r"[^\W\d_]")
 _NAME_KEY_DROP = re.compile(r"[^\w ]")
 
 
@@ -107,8 +108,10 @@ def normalise_name(name: str) -> str:
 
 def name_key(name: str) -> str:
     """Case-, accent- and punctuation-insensitive form of a name, for duplicate detection."""
-    folded = unicodedata.normalize("NFKD", name.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = name.casefold()
+    if not folded.isascii():  # only then can there be accents to strip
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return _SPACES.sub(" ", _NAME_KEY_DROP.sub(" ", folded)).strip()
 
 
@@ -156,7 +159,7 @@ def validate_worker(data: WorkerInput, *, today: dt.date) -> tuple[ValidWorker |
         fail("name", "name is required")
     elif len(name) > 120:
         fail("name", "name is longer than 120 characters")
-    elif not any(ch.isalpha() for ch in name):
+    elif _LETTER.search(name) is None:
         fail("name", "name must contain letters")
 
     sex, birth_date = data.sex, data.birth_date

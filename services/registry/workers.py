@@ -31,7 +31,7 @@ from services.registry.access import (
 )
 from services.registry.areas import get_area
 from services.registry.exceptions import DuplicateNik, InvalidWorker, UnknownArea, WorkerNotFound
-from services.registry.history import record_changes, record_creation
+from services.registry.history import record_changes
 from services.registry.lifecycle import LIVING, change_status
 from services.registry.models import Worker
 from services.registry.validation import (
@@ -124,7 +124,6 @@ def create_worker(session: Session, principal: Principal, data: WorkerInput) -> 
         if valid.nik is None:
             raise
         raise _duplicate_nik(session, principal, valid.nik) from None
-    record_creation(session, worker.id, actor=principal.actor, note="registered")
     duplicates.detect_for_workers(session, lambda w: w.id == worker.id)
     session.flush()
     return worker
