@@ -24,8 +24,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 import structlog
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.db import UTCDateTime
@@ -36,7 +38,7 @@ from services.common.timeutil import today_in_area, utcnow
 from services.registry import duplicates
 from services.registry.access import require_read, require_write
 from services.registry.exceptions import ImportNotFound
-from services.registry.models import WorkerImport, WorkerImportRow
+from services.registry.models import Worker, WorkerImport, WorkerImportRow
 from services.registry.validation import (
     TEMPORARY_VALIDITY,
     WorkerInput,
@@ -264,6 +266,8 @@ _STAGED_COLUMNS = (
 )
 _WORKER_COLUMNS = _STAGED_COLUMNS[1:]
 _LIVING = ("registered", "active", "lapsed")
+_RESULT_COLUMNS = ("import_id", "row_number", "result", "errors", "worker_id")
+_FOREIGN_VILLAGE = "outside the villages you may import into"
 _DUPLICATE_ERRORS = json.dumps([{"field": "nik", "reason": "a worker with this NIK is already registered"}])
 
 
@@ -337,53 +341,34 @@ def process_import(
     """Validate and register every row of one import in the caller's transaction; returns the counts."""
     villages = principal.village_filter()
     default_village = next(iter(villages)) if villages is not None and len(villages) == 1 else None
-    now = utcnow()
+    officer_id = principal.subject if principal.kind is PrincipalKind.officer else None
+    writer = _ChunkWriter(session, import_id, principal, utcnow())
     today_by_province: dict[str, dt.date] = {}
     seen_niks: dict[str, int] = {}
-    _create_staging(session)
-    staged: list[tuple[Any, ...]] = []
-    results: list[tuple[Any, ...]] = []
-
-    def flush_chunk() -> None:
-        _copy_rows(session, _STAGING, _STAGED_COLUMNS, staged)
-        _copy_rows(
-            session,
-            "worker_import_rows",
-            ("import_id", "row_number", "result", "errors", "worker_id"),
-            results,
-        )
-        staged.clear()
-        results.clear()
-
     for number, raw in rows:
         data, errors = parse_row(raw, default_village)
         valid = None
         if data is not None:
-            today = _today(data.village_code, today_by_province, now)
+            today = _today(data.village_code, today_by_province, writer.now)
             valid, errors = validate_worker(data, today=today)
             if valid is not None and villages is not None and valid.village_code not in villages:
-                valid, errors = (
-                    None,
-                    [{"field": "village_code", "reason": "outside the villages you may import into"}],
-                )
+                valid, errors = None, [{"field": "village_code", "reason": _FOREIGN_VILLAGE}]
         if valid is None or data is None:
-            results.append((import_id, number, RowResult.rejected, json.dumps(errors), None))
+            writer.results.append((import_id, number, RowResult.rejected, json.dumps(errors), None))
         elif valid.nik is not None and valid.nik in seen_niks:
             reason = [{"field": "nik", "reason": f"same NIK as row {seen_niks[valid.nik]} of this file"}]
-            results.append((import_id, number, RowResult.duplicate_in_file, json.dumps(reason), None))
+            writer.results.append((import_id, number, RowResult.duplicate_in_file, json.dumps(reason), None))
         else:
             if valid.nik is not None:
                 seen_niks[valid.nik] = number
             temporary = data.temporary
-            staged.append(
+            writer.staged.append(
                 (
                     number,
                     str(uuid.uuid4()),
                     valid.nik,
                     "TMP-" + uuid.uuid4().hex[:12].upper() if temporary else None,
-                    _today(valid.village_code, today_by_province, now) + TEMPORARY_VALIDITY
-                    if temporary
-                    else None,
+                    today + TEMPORARY_VALIDITY if temporary else None,
                     valid.name,
                     valid.name_key,
                     valid.sex,
@@ -394,21 +379,122 @@ def process_import(
                     valid.declared_income_idr,
                     valid.programs,
                     valid.funding,
-                    valid.officer_id
-                    or (principal.subject if principal.kind is PrincipalKind.officer else None),
+                    valid.officer_id or officer_id,
                     valid.outreach_session_id,
                     valid.lead_id,
                 )
             )
-        if len(staged) + len(results) >= CHUNK_ROWS:
-            flush_chunk()
-    flush_chunk()
-    _apply_staged(session, import_id, principal, now)
-    session.execute(text(f"DROP TABLE {_STAGING}"))
+        if len(writer.staged) + len(writer.results) >= CHUNK_ROWS:
+            writer.flush()
+    writer.flush()
+    writer.close()
+    duplicates.detect_for_workers(session, lambda w: w.import_id == import_id)
     return _count_results(session, import_id)
 
 
+class _ChunkWriter:
+    """Writes one chunk of validated rows at a time.
+
+    Fast path: look up which NIKs of the chunk are already held (one query), then write the other
+    workers straight into ``workers`` (COPY on PostgreSQL, one multi-row insert elsewhere) and every row
+    result in bulk. If the direct write hits a unique index anyway (a worker registered concurrently),
+    the chunk is rolled back to its savepoint and goes through a staging table and
+    ``INSERT … SELECT … ON CONFLICT DO NOTHING`` instead, which skips exactly the conflicting rows.
+    """
+
+    def __init__(self, session: Session, import_id: str, principal: Principal, now: dt.datetime) -> None:
+        self.session = session
+        self.import_id = import_id
+        self.principal = principal
+        self.now = now
+        self.staged: list[tuple[Any, ...]] = []
+        self.results: list[tuple[Any, ...]] = []
+        self.staging_ready = False
+        self.villages = principal.village_filter()
+
+    def visible(self, village_code: str) -> bool:
+        return self.villages is None or village_code in self.villages
+
+    def flush(self) -> None:
+        staged, results = self.staged, self.results
+        if staged:
+            try:
+                with self.session.begin_nested():
+                    self._write_direct(staged, results)
+            except (IntegrityError, psycopg.IntegrityError):
+                self._write_staged(staged)
+        _copy_rows(self.session, "worker_import_rows", _RESULT_COLUMNS, results)
+        self.staged, self.results = [], []
+
+    def _write_direct(self, staged: list[tuple[Any, ...]], results: list[tuple[Any, ...]]) -> None:
+        held = held_niks(self.session, [row[2] for row in staged if row[2] is not None])
+        fresh: list[tuple[Any, ...]] = []
+        extra: list[tuple[Any, ...]] = []
+        for row in staged:
+            holder = held.get(row[2]) if row[2] is not None else None
+            if holder is None:
+                fresh.append(row[1:] + self._stamp)
+                extra.append((self.import_id, row[0], RowResult.accepted, None, row[1]))
+            else:
+                worker_id = holder[0] if self.visible(holder[1]) else None
+                extra.append(
+                    (self.import_id, row[0], RowResult.duplicate_existing, _DUPLICATE_ERRORS, worker_id)
+                )
+        _insert_workers(self.session, fresh)
+        results.extend(extra)
+
+    @property
+    def _stamp(self) -> tuple[Any, ...]:
+        return (WorkerStatus.registered.value, self.import_id, 1, self.principal.actor, self.now, self.now)
+
+    def _write_staged(self, staged: list[tuple[Any, ...]]) -> None:
+        if not self.staging_ready:
+            _create_staging(self.session)
+            self.staging_ready = True
+        self.session.execute(text(f"DELETE FROM {_STAGING}"))
+        _copy_rows(self.session, _STAGING, _STAGED_COLUMNS, staged)
+        _apply_staged(self.session, self.import_id, self.principal, self.now)
+
+    def close(self) -> None:
+        if self.staging_ready:
+            self.session.execute(text(f"DROP TABLE {_STAGING}"))
+
+
+_DIRECT_COLUMNS = (
+    *_WORKER_COLUMNS,
+    "status",
+    "import_id",
+    "version",
+    "created_by",
+    "created_at",
+    "updated_at",
+)
+
+
+def held_niks(session: Session, niks: list[str]) -> dict[str, tuple[str, str]]:
+    """``{nik: (worker id, village)}`` for those of ``niks`` a living worker already holds."""
+    held: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(niks), 1000):
+        statement = select(Worker.nik, Worker.id, Worker.village_code).where(
+            Worker.nik.in_(niks[start : start + 1000]), Worker.status.in_(_LIVING)
+        )
+        for nik, worker_id, village_code in session.execute(statement):
+            held[str(nik)] = (worker_id, village_code)
+    return held
+
+
+def _insert_workers(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    if _dialect(session) == "postgresql":
+        _copy_rows(session, "workers", _DIRECT_COLUMNS, rows)
+        return
+    # Core multi-row insert (column types applied: dates and UTC timestamps as SQLite stores them).
+    session.execute(insert(Worker), [dict(zip(_DIRECT_COLUMNS, row, strict=True)) for row in rows])
+
+
 def _apply_staged(session: Session, import_id: str, principal: Principal, now: dt.datetime) -> None:
+    """Insert the staged chunk, skipping rows whose NIK is held, and record every staged row's result."""
     columns = ", ".join(_WORKER_COLUMNS)
     source = ", ".join(f"s.{c}" for c in _WORKER_COLUMNS)
     params = [
@@ -444,7 +530,6 @@ def _apply_staged(session: Session, import_id: str, principal: Principal, now: d
             bindparam("import_id", import_id), bindparam("duplicate_errors", _DUPLICATE_ERRORS), *extra
         )
     )
-    duplicates.detect_for_workers(session, lambda w: w.import_id == import_id)
 
 
 def _count_results(session: Session, import_id: str) -> ImportCounts:
