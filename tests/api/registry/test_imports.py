@@ -5,11 +5,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
-from services.registry import imports
 from tests.conftest import ClientFactory
 from tests.registry_support import (
     BAD_ROWS,
@@ -198,19 +196,3 @@ def test_semicolon_csv_and_misaligned_rows(service_client: ClientFactory) -> Non
     assert result["accepted"] == 1 and result["rejected"] == 1
     rejected = _rows(client, result["id"], VIL, result="rejected")
     assert rejected[0]["errors"][0]["field"] == "row"
-
-
-def test_worker_registered_between_check_and_write_is_reported_not_fatal(
-    service_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Simulate the race: the pre-check misses a NIK that is held by the time the rows are written."""
-    client = service_client("registry")
-    existing = client.post("/v1/workers", json=worker_body(nik=roster_row(1)["nik"]), headers=VIL).json()
-    monkeypatch.setattr(imports, "held_niks", lambda session, niks: {})
-    result = _upload(client, roster_csv([roster_row(0), roster_row(1), roster_row(2)]))
-    assert result["status"] == "completed", result
-    assert (result["accepted"], result["duplicate_existing"]) == (2, 1)
-    by_row = {r["row"]: r for r in _rows(client, result["id"], VIL)}
-    assert by_row[3]["worker_id"] == existing["id"] and by_row[3]["result"] == "duplicate_existing"
-    assert by_row[2]["result"] == by_row[4]["result"] == "accepted"
-    assert len(client.get("/v1/workers", headers=VIL).json()["items"]) == 3
