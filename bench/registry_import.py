@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> Result:
     result = run(args.rows, args.postgres_url)
     print(f"registry import, PostgreSQL, {result.rows:,} rows ({result.accepted:,} accepted)")
     print(
-        f"  import (parse, validate, stage, insert, history, results): {result.import_seconds:8.2f} s "
+        f"  import (parse, validate, write workers and row results): {result.import_seconds:8.2f} s "
         f"{result.rows / result.import_seconds:10,.0f} rows/s"
     )
     print(

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.registry_support import VILLAGE, nik_for, worker_body
+from tests.registry_support import VILLAGE, nik_for, roster_csv, roster_row, worker_body
 from tests.support import create_component_app, internal_headers, live_server, village_headers
 
 HEADERS = village_headers(VILLAGE)
@@ -74,3 +74,26 @@ def test_two_registrations_of_one_nik_at_once_give_one_201_and_one_409(
             refused = next(r for r in answers if r.status_code == 409).json()
             assert refused["existing_worker_id"] == created["id"]
         assert _count_workers(base) == 3
+
+
+def test_same_import_twice_at_once_with_one_key_imports_once(database_url: Callable[[str], str]) -> None:
+    content = roster_csv([roster_row(i) for i in range(50)])
+    headers = {**HEADERS, "Idempotency-Key": "roster-upload-0001"}
+    with live_server(create_component_app("registry", database_url("registry"))) as base:
+        answers = _together(
+            2,
+            lambda: httpx.post(
+                f"{base}/v1/worker-imports", files={"file": ("r.csv", content)}, headers=headers, timeout=60
+            ),
+        )
+        assert sorted(r.status_code for r in answers) in ([202, 202], [202, 409]), [r.text for r in answers]
+        ids = {r.json()["id"] for r in answers if r.status_code == 202}
+        assert len(ids) == 1
+        import_id = ids.pop()
+        for _ in range(200):  # the background job runs after the response
+            state = httpx.get(f"{base}/v1/worker-imports/{import_id}", headers=HEADERS).json()
+            if state["status"] in ("completed", "failed"):
+                break
+            threading.Event().wait(0.05)
+        assert state["status"] == "completed" and state["accepted"] == 50
+        assert _count_workers(base) == 50

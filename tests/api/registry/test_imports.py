@@ -18,7 +18,7 @@ from tests.registry_support import (
     roster_row,
     worker_body,
 )
-from tests.support import internal_headers, village_headers
+from tests.support import internal_headers, officer_headers, village_headers
 
 VIL = village_headers(VILLAGE)
 OTHER = village_headers(OTHER_VILLAGE, subject="key-other")
@@ -144,6 +144,13 @@ def test_import_tenancy(service_client: ClientFactory) -> None:
     response = client.post("/v1/worker-imports", files={"file": ("r.csv", b"x")}, headers=read_only)
     assert response.status_code == 403
     assert client.get("/v1/worker-imports/nope", headers=VIL).status_code == 404
+    # Officers import only into their assigned villages and see only their own or their villages' imports.
+    officer = officer_headers("31", [OTHER_VILLAGE])
+    assert client.get(path, headers=officer).status_code == 404
+    mixed = _upload(client, roster_csv([roster_row(7, village=OTHER_VILLAGE), roster_row(8)]), officer)
+    assert (mixed["accepted"], mixed["rejected"]) == (1, 1)
+    mine = client.get("/v1/workers", headers=officer).json()["items"]
+    assert [w["officer_id"] for w in mine] == ["31"]
 
 
 def test_xlsx_import_with_temporary_rows(service_client: ClientFactory) -> None:
