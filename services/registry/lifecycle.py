@@ -53,13 +53,14 @@ def change_status(
     current = WorkerStatus(worker.status)
     if not can_transition(current, target):
         raise IllegalTransition(current.value, target.value)
-    before = {"status": worker.status, "status_reason": worker.status_reason}
+    fields = ("status", "status_reason", "status_effective_date")
+    before = {f: getattr(worker, f) for f in fields}
     worker.status = target.value
     worker.status_reason = reason
     worker.status_effective_date = effective_date
     worker.version += 1
     worker.updated_at = utcnow()
-    after = {"status": worker.status, "status_reason": worker.status_reason}
+    after = {f: getattr(worker, f) for f in fields}
     record_changes(session, worker.id, actor=actor, before=before, after=after, note=note)
     session.flush()
 

@@ -281,6 +281,11 @@ def test_status_lifecycle(service_client: ClientFactory) -> None:
         if h["field"] == "status"
     ]
     assert statuses == ["active", "lapsed", "active", "deceased"]
+    entries = client.get(f"{path}/history", headers=VIL).json()["items"]
+    effective = [h for h in entries if h["field"] == "status_effective_date"]
+    assert [(h["before"], h["after"]) for h in effective] == [(None, "2026-10-30")]
+    actors = {h["actor"] for h in entries if h["field"] == "status"}
+    assert actors == {"internal:client-test", "village:key-test"}
 
 
 def test_worker_counts(service_client: ClientFactory) -> None:
