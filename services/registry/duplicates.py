@@ -28,10 +28,13 @@ from services.registry.validation import WorkerStatus
 _LIVING_VALUES = tuple(s.value for s in LIVING)
 
 
-class CandidateStatus(StrEnum):
+class DuplicateCandidateStatus(StrEnum):
     open = "open"
     same_person = "same_person"
     different_people = "different_people"
+
+
+CandidateStatus = DuplicateCandidateStatus
 
 
 class Decision(StrEnum):

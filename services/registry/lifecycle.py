@@ -29,7 +29,7 @@ ALLOWED: dict[WorkerStatus, frozenset[WorkerStatus]] = {
 LIVING = frozenset({S.registered, S.active, S.lapsed})
 
 
-class DeactivationReason(StrEnum):
+class WorkerDeactivationReason(StrEnum):
     moved = "moved"
     deceased = "deceased"
     withdrew = "withdrew"
@@ -63,6 +63,9 @@ def change_status(
     after = {f: getattr(worker, f) for f in fields}
     record_changes(session, worker.id, actor=actor, before=before, after=after, note=note)
     session.flush()
+
+
+DeactivationReason = WorkerDeactivationReason
 
 
 def deactivate(

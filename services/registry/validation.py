@@ -23,7 +23,9 @@ TEMPORARY_VALIDITY = dt.timedelta(days=90)
 MAX_AGE_YEARS = 120
 
 
-class Occupation(StrEnum):
+class WorkerOccupation(StrEnum):
+    """Occupation codes of DESIGN §7 (transport: ``ojol``, ``sopir``)."""
+
     petani = "petani"  # farmer
     nelayan = "nelayan"  # fisher
     pedagang = "pedagang"  # trader
@@ -35,6 +37,9 @@ class Occupation(StrEnum):
     perajin = "perajin"  # craftsperson
     marbot = "marbot"  # mosque caretaker
     lainnya = "lainnya"  # other
+
+
+Occupation = WorkerOccupation  # short name inside the registry
 
 
 class WorkerFunding(StrEnum):

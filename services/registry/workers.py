@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,7 +196,12 @@ def _as_input(worker: Worker) -> WorkerInput:
 
 
 def update_worker(
-    session: Session, principal: Principal, worker_id: str, changes: dict[str, Any], *, version_check: Any
+    session: Session,
+    principal: Principal,
+    worker_id: str,
+    changes: dict[str, Any],
+    *,
+    version_check: Callable[[int], None],
 ) -> Worker:
     """Apply a partial change (re-validated as a whole); ``nik`` replaces a temporary id.
 
