@@ -50,6 +50,7 @@ BAD_ROWS: list[tuple[dict[str, str], str]] = [
     ({"phone": "555"}, "phone"),
     ({"sex": "F"}, "sex"),
     ({"name": ""}, "name"),
+    ({"name": "Ab\x00c"}, "name"),
 ]
 
 

@@ -21,6 +21,7 @@ from services.registry.dependencies import DbSession
 from services.registry.models import DuplicateCandidate, Worker, WorkerImport, idempotency_keys
 from services.registry.nik import mask_nik
 from services.registry.schemas import (
+    PLAIN_TEXT,
     AreaOut,
     DuplicateCandidateOut,
     DuplicateResolve,
@@ -84,7 +85,7 @@ def list_children(
 # --- workers ---------------------------------------------------------------------------------------
 
 Principal_ = Annotated[Principal, Depends(authenticated_principal)]
-WorkerId = Annotated[str, Path(max_length=36, description="Worker id (UUID)")]
+WorkerId = Annotated[str, Path(max_length=36, pattern=PLAIN_TEXT, description="Worker id (UUID)")]
 
 workers_router = APIRouter(prefix="/v1/workers", tags=["workers"])
 counts_router = APIRouter(prefix="/v1/worker-counts", tags=["workers"])
@@ -175,10 +176,11 @@ def list_workers(
     session: DbSession,
     principal: Principal_,
     pagination: Pagination,
-    village_code: Annotated[str | None, Query(max_length=13)] = None,
+    village_code: Annotated[str | None, Query(max_length=13, pattern=PLAIN_TEXT)] = None,
     status: WorkerStatus | None = None,
     q: Annotated[
-        str | None, Query(min_length=2, max_length=120, description="Part of the name, or a NIK")
+        str | None,
+        Query(min_length=2, max_length=120, pattern=PLAIN_TEXT, description="Part of the name, or a NIK"),
     ] = None,
     temporary: Annotated[bool | None, Query(description="Only workers still on a temporary id")] = None,
 ) -> Page[WorkerOut]:
@@ -285,7 +287,7 @@ def worker_history(
 def worker_counts(
     session: DbSession,
     principal: Principal_,
-    area: Annotated[str, Query(max_length=13, description="Area code (any level)")],
+    area: Annotated[str, Query(max_length=13, pattern=PLAIN_TEXT, description="Area code (any level)")],
 ) -> WorkerCountsOut:
     items = workers.worker_counts(session, principal, area)
     return WorkerCountsOut(area=area, items=[WorkerCountsItem(**item) for item in items])
@@ -360,7 +362,7 @@ def import_out(record: WorkerImport) -> WorkerImportOut:
     )
 
 
-ImportId = Annotated[str, Path(max_length=36)]
+ImportId = Annotated[str, Path(max_length=36, pattern=PLAIN_TEXT)]
 
 
 @imports_router.get("/{import_id}", response_model=WorkerImportOut, summary="Status and counts of an import")
@@ -416,7 +418,7 @@ def list_candidates(
     principal: Principal_,
     pagination: Pagination,
     status: duplicates.CandidateStatus | None = duplicates.CandidateStatus.open,
-    village_code: Annotated[str | None, Query(max_length=13)] = None,
+    village_code: Annotated[str | None, Query(max_length=13, pattern=PLAIN_TEXT)] = None,
 ) -> Page[DuplicateCandidateOut]:
     rows, cursor = duplicates.list_candidates(
         session, principal, status=status, village_code=village_code, params=pagination

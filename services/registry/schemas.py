@@ -28,6 +28,8 @@ class AreaOut(BaseModel):
 # --- workers ---------------------------------------------------------------------------------------
 
 ProgramCode = Literal["JKK", "JKM", "JHT"]
+# Text without control characters (PostgreSQL cannot store NUL, and none belongs in these fields).
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
 _DERIVED = "Derived from the NIK; must agree if given"
 
 
@@ -36,25 +38,25 @@ class WorkerCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    nik: str | None = Field(default=None, max_length=32, examples=["3326154107900001"])
+    nik: str | None = Field(default=None, max_length=32, examples=["3326154107900001"], pattern=PLAIN_TEXT)
     temporary: bool = Field(default=False, description="Register without a NIK (replace within 90 days)")
-    name: str = Field(min_length=1, max_length=200, examples=["Siti Aminah"])
+    name: str = Field(min_length=1, max_length=200, examples=["Siti Aminah"], pattern=PLAIN_TEXT)
     birth_date: dt.date | None = Field(default=None, description="Derived from the NIK; must agree if given")
     sex: Literal["M", "F"] | None = Field(
         default=None, description="Derived from the NIK; must agree if given"
     )
-    phone: str | None = Field(default=None, max_length=32, examples=["+6281234567890"])
-    village_code: str = Field(max_length=13, examples=["33.26.15.2001"])
+    phone: str | None = Field(default=None, max_length=32, examples=["+6281234567890"], pattern=PLAIN_TEXT)
+    village_code: str = Field(max_length=13, examples=["33.26.15.2001"], pattern=PLAIN_TEXT)
     occupation: Occupation
     declared_income_idr: StrictInt = Field(description="Declared monthly income, Rp1,000,000-20,700,000")
     programs: list[ProgramCode] = Field(min_length=1, max_length=3, examples=[["JKK", "JKM"]])
     funding: WorkerFunding = WorkerFunding.village_fund
     officer_id: str | None = Field(
-        default=None, max_length=64, description="Outreach officer who signed them up"
+        default=None, max_length=64, pattern=PLAIN_TEXT, description="Outreach officer who signed them up"
     )
-    outreach_session_id: str | None = Field(default=None, max_length=64)
+    outreach_session_id: str | None = Field(default=None, max_length=64, pattern=PLAIN_TEXT)
     lead_id: str | None = Field(
-        default=None, max_length=64, description="Outreach lead converted into this worker"
+        default=None, max_length=64, pattern=PLAIN_TEXT, description="Outreach lead converted here"
     )
 
 
@@ -63,11 +65,11 @@ class WorkerPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    nik: str | None = Field(default=None, max_length=32)
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    nik: str | None = Field(default=None, max_length=32, pattern=PLAIN_TEXT)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=PLAIN_TEXT)
     birth_date: dt.date | None = None
     sex: Literal["M", "F"] | None = None
-    phone: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(default=None, max_length=32, pattern=PLAIN_TEXT)
     occupation: Occupation | None = None
     declared_income_idr: StrictInt | None = None
     programs: list[ProgramCode] | None = Field(default=None, min_length=1, max_length=3)
@@ -76,7 +78,9 @@ class WorkerPatch(BaseModel):
 
 class WorkerOut(BaseModel):
     id: str
-    nik: str | None = Field(description="Masked (3326**********01) in lists; full in a single read")
+    nik: str | None = Field(
+        description="Masked (3326**********01) in lists; full in a single read", pattern=PLAIN_TEXT
+    )
     temporary_id: str | None = Field(description="TMP-… when registered without a NIK")
     temporary_deadline: dt.date | None = Field(description="When the temporary id must be replaced by a NIK")
     name: str
@@ -186,4 +190,4 @@ class DuplicateResolve(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["same_person", "different_people"]
-    keep_worker_id: str | None = None
+    keep_worker_id: str | None = Field(default=None, max_length=36, pattern=PLAIN_TEXT)

@@ -63,6 +63,7 @@ _FUNDINGS = frozenset(f.value for f in WorkerFunding)
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 _PHONE = re.compile(r"^\+62[1-9]\d{7,11}$")
 _SPACES = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LETTER = re.compile(r"[^\W\d_]")
 _NAME_KEY_DROP = re.compile(r"[^\w ]")
 
@@ -166,6 +167,8 @@ def validate_worker(data: WorkerInput, *, today: dt.date) -> tuple[ValidWorker |
         fail("name", "name is longer than 120 characters")
     elif _LETTER.search(name) is None:
         fail("name", "name must contain letters")
+    elif _CONTROL.search(name):
+        fail("name", "name must not contain control characters")
 
     sex, birth_date = data.sex, data.birth_date
     if sex is not None and sex not in ("M", "F"):
@@ -213,6 +216,11 @@ def validate_worker(data: WorkerInput, *, today: dt.date) -> tuple[ValidWorker |
         fail("programs", program_reason)
     if data.funding not in _FUNDINGS:
         fail("funding", f"funding must be one of {', '.join(sorted(_FUNDINGS))}")
+
+    for field in ("officer_id", "outreach_session_id", "lead_id"):
+        value = getattr(data, field)
+        if value is not None and (len(value) > 64 or _CONTROL.search(value)):
+            fail(field, "must be at most 64 characters without control characters")
 
     if errors or sex is None or birth_date is None or programs is None:
         return None, errors

@@ -333,3 +333,12 @@ def test_worker_counts(service_client: ClientFactory) -> None:
     )
     assert client.get("/v1/worker-counts", params={"area": "3x"}, headers=READER).status_code == 422
     assert client.get("/v1/worker-counts", params={"area": "99"}, headers=READER).status_code == 404
+
+
+def test_control_characters_are_refused_not_stored(service_client: ClientFactory) -> None:
+    client = service_client("registry")
+    for overrides in ({"name": "Siti\x00Aminah"}, {"lead_id": "l\x00"}, {"phone": "0812\x003456789"}):
+        response = client.post("/v1/workers", json=worker_body(**overrides), headers=VIL)
+        assert response.status_code == 422, (overrides, response.text)
+    assert client.get("/v1/workers", params={"q": "ab\x00c"}, headers=VIL).status_code == 422
+    assert client.get("/v1/workers/abc%00", headers=VIL).status_code in (404, 422)
