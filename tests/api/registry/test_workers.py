@@ -342,3 +342,14 @@ def test_control_characters_are_refused_not_stored(service_client: ClientFactory
         assert response.status_code == 422, (overrides, response.text)
     assert client.get("/v1/workers", params={"q": "ab\x00c"}, headers=VIL).status_code == 422
     assert client.get("/v1/workers/abc%00", headers=VIL).status_code in (404, 422)
+
+
+def test_replacing_a_temporary_id_with_a_held_nik_is_409(service_client: ClientFactory) -> None:
+    client = service_client("registry")
+    nik = nik_for(7, day=17, month=5, yy=80)
+    holder = _create(client, nik=nik, name="Budi Lain")
+    temp = client.post("/v1/workers", json=temporary_body(), headers=VIL).json()
+    response = client.patch(f"/v1/workers/{temp['id']}", json={"nik": nik}, headers=VIL)
+    assert response.status_code == 409
+    assert response.json()["existing_worker_id"] == holder["id"]
+    assert client.get(f"/v1/workers/{temp['id']}", headers=VIL).json()["nik"] is None
