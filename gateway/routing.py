@@ -24,6 +24,7 @@ ROUTES: dict[str, str] = {
     "workers": "registry",
     "worker-imports": "registry",
     "duplicate-candidates": "registry",
+    "worker-counts": "registry",
     "rate-schedules": "funding",
     "contribution-quotes": "funding",
     "funding-agreements": "funding",

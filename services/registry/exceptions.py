@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.common.errors import NotFound, ValidationProblem
+from services.common.errors import Conflict, FieldError, NotFound, ValidationProblem
 
 
 class UnknownArea(NotFound):
@@ -17,3 +17,46 @@ class InvalidAreaCodeProblem(ValidationProblem):
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
+
+
+class WorkerNotFound(NotFound):
+    """Unknown worker, or one outside the caller's villages (no existence leak)."""
+
+    def __init__(self, worker_id: str) -> None:
+        super().__init__(f"no worker {worker_id}")
+
+
+class InvalidWorker(ValidationProblem):
+    def __init__(self, errors: list[FieldError]) -> None:
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
+        super().__init__(detail, errors=errors)
+
+
+class DuplicateNik(Conflict):
+    """Another worker already holds this NIK; its id is shown only to callers who may see it."""
+
+    def __init__(self, existing_worker_id: str | None) -> None:
+        extra = {"existing_worker_id": existing_worker_id} if existing_worker_id else None
+        super().__init__(
+            "a worker with this NIK is already registered (one active registration per NIK nationally)",
+            errors=[{"field": "nik", "reason": "already registered"}],
+            extra=extra,
+        )
+
+
+class IllegalTransition(Conflict):
+    def __init__(self, current: str, target: str) -> None:
+        super().__init__(
+            f"a {current} worker cannot become {target}",
+            errors=[{"field": "status", "reason": f"illegal transition {current} -> {target}"}],
+        )
+
+
+class ImportNotFound(NotFound):
+    def __init__(self, import_id: str) -> None:
+        super().__init__(f"no worker import {import_id}")
+
+
+class CandidateNotFound(NotFound):
+    def __init__(self, candidate_id: int) -> None:
+        super().__init__(f"no duplicate candidate {candidate_id}")

@@ -6,7 +6,13 @@ from fastapi import FastAPI
 
 from services.common.app import create_service_app
 from services.registry.config import RegistrySettings, get_settings
-from services.registry.router import areas_router
+from services.registry.router import (
+    areas_router,
+    candidates_router,
+    counts_router,
+    imports_router,
+    workers_router,
+)
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
@@ -14,5 +20,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         settings=settings or get_settings(),
         title="Sasar registry",
         description="Workers (NIK, village, occupation, coverage status) and Indonesia's area codes.",
-        routers=[areas_router],
+        routers=[areas_router, workers_router, counts_router, imports_router, candidates_router],
     )

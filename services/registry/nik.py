@@ -20,7 +20,6 @@ __all__ = ["DecodedNik", "NikError", "check_nik_agrees", "decode_nik", "mask_nik
 
 NIK_LENGTH = 16
 _WOMEN_DAY_OFFSET = 40
-_DIGITS = frozenset("0123456789")
 
 
 class NikError(ValueError):
@@ -44,7 +43,8 @@ class DecodedNik:
 
 def _is_ascii_digits(value: str) -> bool:
     # str.isdigit() also accepts full-width and other Unicode digits, which no real NIK contains.
-    return bool(value) and all(ch in _DIGITS for ch in value)
+    # ASCII-only strings whose characters are all digits contain only 0-9 (fast path, no per-char loop).
+    return bool(value) and value.isascii() and value.isdigit()
 
 
 def _birth_year(yy: int, month: int, day: int, today: date) -> int:

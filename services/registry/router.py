@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Path, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
 
+from services.common.concurrency import IfMatchHeader, check_if_match, etag
+from services.common.db import get_database
+from services.common.errors import ProblemError, ValidationProblem
+from services.common.idempotency import IdempotencyKeyHeader, idempotent_json
 from services.common.pagination import Page, PageParams, page_params
-from services.common.principal import principal_from_request
+from services.common.principal import Principal, authenticated_principal, principal_from_request
+from services.common.timeutil import to_area_time
 from services.common.wilayah import AREA_CODE_PATTERN, AreaLevel
-from services.registry import areas
+from services.registry import access, areas, duplicates, history, imports, lifecycle, workers
 from services.registry.dependencies import DbSession
-from services.registry.schemas import AreaOut
+from services.registry.models import DuplicateCandidate, Worker, WorkerImport, idempotency_keys
+from services.registry.nik import mask_nik
+from services.registry.schemas import (
+    PLAIN_TEXT,
+    AreaOut,
+    DuplicateCandidateOut,
+    DuplicateResolve,
+    WorkerCountsItem,
+    WorkerCountsOut,
+    WorkerCoverage,
+    WorkerCreate,
+    WorkerDeactivate,
+    WorkerHistoryOut,
+    WorkerImportAccepted,
+    WorkerImportOut,
+    WorkerImportRowOut,
+    WorkerOut,
+    WorkerPatch,
+)
+from services.registry.validation import Occupation, WorkerFunding, WorkerInput, WorkerStatus
 
 # Public reference data: any caller the gateway vouches for, anonymous included.
 areas_router = APIRouter(prefix="/v1/areas", tags=["areas"], dependencies=[Depends(principal_from_request)])
@@ -54,3 +80,365 @@ def list_children(
 ) -> Page[AreaOut]:
     rows, cursor = areas.list_children(session, code, pagination, level=level)
     return Page(items=[areas.area_out(a) for a in rows], next_cursor=cursor)
+
+
+# --- workers ---------------------------------------------------------------------------------------
+
+Principal_ = Annotated[Principal, Depends(authenticated_principal)]
+WorkerId = Annotated[str, Path(max_length=36, pattern=PLAIN_TEXT, description="Worker id (UUID)")]
+
+workers_router = APIRouter(prefix="/v1/workers", tags=["workers"])
+counts_router = APIRouter(prefix="/v1/worker-counts", tags=["workers"])
+imports_router = APIRouter(prefix="/v1/worker-imports", tags=["worker imports"])
+candidates_router = APIRouter(prefix="/v1/duplicate-candidates", tags=["duplicate candidates"])
+
+
+def worker_out(worker: Worker, *, full_nik: bool) -> WorkerOut:
+    nik = worker.nik if full_nik or worker.nik is None else mask_nik(worker.nik)
+    return WorkerOut(
+        id=worker.id,
+        nik=nik,
+        temporary_id=worker.temporary_id,
+        temporary_deadline=worker.temporary_deadline,
+        name=worker.name,
+        sex="F" if worker.sex == "F" else "M",
+        birth_date=worker.birth_date,
+        phone=worker.phone,
+        village_code=worker.village_code,
+        occupation=Occupation(worker.occupation),
+        declared_income_idr=worker.declared_income_idr,
+        programs=[p for p in ("JKK", "JKM", "JHT") if p in worker.programs.split(",")],
+        funding=WorkerFunding(worker.funding),
+        status=WorkerStatus(worker.status),
+        status_reason=worker.status_reason,
+        status_effective_date=worker.status_effective_date,
+        merged_into_id=worker.merged_into_id,
+        officer_id=worker.officer_id,
+        outreach_session_id=worker.outreach_session_id,
+        lead_id=worker.lead_id,
+        version=worker.version,
+        created_at=to_area_time(worker.created_at, worker.village_code),
+        updated_at=to_area_time(worker.updated_at, worker.village_code),
+    )
+
+
+def _input_of(body: WorkerCreate) -> WorkerInput:
+    return WorkerInput(
+        name=body.name,
+        village_code=body.village_code,
+        occupation=body.occupation.value,
+        declared_income_idr=body.declared_income_idr,
+        programs=list(body.programs),
+        nik=body.nik,
+        temporary=body.temporary,
+        birth_date=body.birth_date,
+        sex=body.sex,
+        phone=body.phone,
+        funding=body.funding.value,
+        officer_id=body.officer_id,
+        outreach_session_id=body.outreach_session_id,
+        lead_id=body.lead_id,
+    )
+
+
+@workers_router.post(
+    "",
+    status_code=201,
+    response_model=WorkerOut,
+    summary="Register a worker",
+    responses={409: {"description": "The NIK is already registered (`existing_worker_id` when visible)"}},
+)
+def create_worker(
+    body: WorkerCreate,
+    request: Request,
+    session: DbSession,
+    principal: Principal_,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    def produce() -> WorkerOut:
+        return worker_out(workers.create_worker(session, principal, _input_of(body)), full_nik=True)
+
+    return idempotent_json(
+        session,
+        idempotency_keys,
+        scope=principal.actor,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        payload=body.model_dump(mode="json"),
+        status_code=201,
+        produce=produce,
+    )
+
+
+@workers_router.get("", response_model=Page[WorkerOut], summary="List workers (NIK masked)")
+def list_workers(
+    session: DbSession,
+    principal: Principal_,
+    pagination: Pagination,
+    village_code: Annotated[str | None, Query(max_length=13, pattern=PLAIN_TEXT)] = None,
+    status: WorkerStatus | None = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=2, max_length=120, pattern=PLAIN_TEXT, description="Part of the name, or a NIK"),
+    ] = None,
+    temporary: Annotated[bool | None, Query(description="Only workers still on a temporary id")] = None,
+) -> Page[WorkerOut]:
+    filters = workers.WorkerFilters(village_code=village_code, status=status, q=q, temporary=temporary)
+    rows, cursor = workers.list_workers(session, principal, filters, pagination)
+    return Page(items=[worker_out(w, full_nik=False) for w in rows], next_cursor=cursor)
+
+
+@workers_router.get("/{worker_id}", response_model=WorkerOut, summary="One worker (full NIK)")
+def get_worker(
+    worker_id: WorkerId, session: DbSession, principal: Principal_, response: Response
+) -> WorkerOut:
+    worker = workers.get_worker(session, principal, worker_id)
+    response.headers["ETag"] = etag(worker.version)
+    return worker_out(worker, full_nik=True)
+
+
+@workers_router.patch(
+    "/{worker_id}",
+    response_model=WorkerOut,
+    summary="Change a worker (If-Match honoured)",
+    responses={
+        409: {"description": "NIK already held, or the worker is no longer living"},
+        412: {"description": "Stale ETag"},
+    },
+)
+def patch_worker(
+    worker_id: WorkerId,
+    body: WorkerPatch,
+    session: DbSession,
+    principal: Principal_,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> WorkerOut:
+    changes = body.model_dump(exclude_unset=True)
+    for field in ("occupation", "funding"):
+        if changes.get(field) is not None:
+            changes[field] = str(changes[field])
+    nullable = {"phone"}
+    for field, value in list(changes.items()):
+        if value is None and field not in nullable:
+            raise ValidationProblem.single(field, "cannot be null")
+    worker = workers.update_worker(
+        session, principal, worker_id, changes, version_check=lambda v: check_if_match(if_match, v)
+    )
+    response.headers["ETag"] = etag(worker.version)
+    return worker_out(worker, full_nik=True)
+
+
+@workers_router.post(
+    "/{worker_id}/deactivate",
+    response_model=WorkerOut,
+    summary="Deactivate (moved, deceased, withdrew)",
+    responses={409: {"description": "Illegal status transition"}},
+)
+def deactivate_worker(
+    worker_id: WorkerId, body: WorkerDeactivate, session: DbSession, principal: Principal_, response: Response
+) -> WorkerOut:
+    access.require_write(principal)
+    worker = workers.get_worker(session, principal, worker_id)
+    lifecycle.deactivate(session, worker, body.reason, body.effective_date, actor=principal.actor)
+    response.headers["ETag"] = etag(worker.version)
+    return worker_out(worker, full_nik=True)
+
+
+@workers_router.post(
+    "/{worker_id}/coverage",
+    response_model=WorkerOut,
+    summary="Set coverage status (internal, registry:write): active on payment, lapsed after arrears",
+    responses={409: {"description": "Illegal status transition"}},
+)
+def set_coverage(
+    worker_id: WorkerId, body: WorkerCoverage, session: DbSession, principal: Principal_, response: Response
+) -> WorkerOut:
+    worker = workers.set_coverage(session, principal, worker_id, WorkerStatus(body.status))
+    response.headers["ETag"] = etag(worker.version)
+    return worker_out(worker, full_nik=True)
+
+
+@workers_router.get(
+    "/{worker_id}/history", response_model=Page[WorkerHistoryOut], summary="Every change of a worker"
+)
+def worker_history(
+    worker_id: WorkerId, session: DbSession, principal: Principal_, pagination: Pagination
+) -> Page[WorkerHistoryOut]:
+    worker = workers.get_worker(session, principal, worker_id)
+    rows, cursor = history.list_history(session, worker, pagination)
+    items = [
+        WorkerHistoryOut(
+            id=h.id,
+            changed_at=to_area_time(h.changed_at, worker.village_code),
+            actor=h.actor,
+            field=h.field,
+            before=h.before,
+            after=h.after,
+            note=h.note,
+        )
+        for h in rows
+    ]
+    return Page(items=items, next_cursor=cursor)
+
+
+@counts_router.get("", response_model=WorkerCountsOut, summary="Workers per status per village under an area")
+def worker_counts(
+    session: DbSession,
+    principal: Principal_,
+    area: Annotated[str, Query(max_length=13, pattern=PLAIN_TEXT, description="Area code (any level)")],
+) -> WorkerCountsOut:
+    items = workers.worker_counts(session, principal, area)
+    return WorkerCountsOut(area=area, items=[WorkerCountsItem(**item) for item in items])
+
+
+# --- imports ---------------------------------------------------------------------------------------
+
+
+@imports_router.post(
+    "",
+    status_code=202,
+    response_model=WorkerImportAccepted,
+    summary="Upload a roster (CSV or XLSX); processed in the background",
+    responses={413: {"description": "File too large"}},
+)
+def create_import(
+    request: Request,
+    session: DbSession,
+    principal: Principal_,
+    background: BackgroundTasks,
+    file: Annotated[UploadFile, File(description="CSV (UTF-8) or XLSX with the worker columns")],
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    access.require_write(principal)
+    content = file.file.read(imports.MAX_BYTES + 1)
+    if len(content) > imports.MAX_BYTES:
+        raise ProblemError(
+            f"the file is larger than {imports.MAX_BYTES // (1024 * 1024)} MiB",
+            status=413,
+            slug="payload-too-large",
+            errors=[{"field": "file", "reason": "too large"}],
+        )
+    filename = file.filename or "upload"
+    created: list[str] = []
+
+    def produce() -> WorkerImportAccepted:
+        record = imports.create_import(session, principal, filename, content)
+        created.append(record.id)
+        return WorkerImportAccepted(id=record.id, status=record.status)
+
+    answer = idempotent_json(
+        session,
+        idempotency_keys,
+        scope=principal.actor,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        payload={"file_sha256": imports.file_fingerprint(content)},
+        status_code=202,
+        produce=produce,
+    )
+    if created:
+        database = get_database(request)
+        background.add_task(imports.run_import, database.sessions, created[0], content, principal)
+    return answer
+
+
+def import_out(record: WorkerImport) -> WorkerImportOut:
+    return WorkerImportOut(
+        id=record.id,
+        status=record.status,
+        filename=record.filename,
+        file_format=record.file_format,
+        total=record.total,
+        accepted=record.accepted,
+        rejected=record.rejected,
+        duplicate_existing=record.duplicate_existing,
+        duplicate_in_file=record.duplicate_in_file,
+        error=record.error,
+        created_at=record.created_at,
+        finished_at=record.finished_at,
+    )
+
+
+ImportId = Annotated[str, Path(max_length=36, pattern=PLAIN_TEXT)]
+
+
+@imports_router.get("/{import_id}", response_model=WorkerImportOut, summary="Status and counts of an import")
+def get_import(import_id: ImportId, session: DbSession, principal: Principal_) -> WorkerImportOut:
+    return import_out(imports.get_import(session, principal, import_id))
+
+
+@imports_router.get(
+    "/{import_id}/rows", response_model=Page[WorkerImportRowOut], summary="Per-row results of an import"
+)
+def list_import_rows(
+    import_id: ImportId,
+    session: DbSession,
+    principal: Principal_,
+    pagination: Pagination,
+    result: Literal["accepted", "rejected", "duplicate_existing", "duplicate_in_file"] | None = None,
+) -> Page[WorkerImportRowOut]:
+    rows, cursor = imports.list_import_rows(session, principal, import_id, result, pagination)
+    items = [
+        WorkerImportRowOut(
+            row=r.row_number,
+            result=r.result,
+            errors=json.loads(r.errors) if r.errors else [],
+            worker_id=r.worker_id,
+        )
+        for r in rows
+    ]
+    return Page(items=items, next_cursor=cursor)
+
+
+# --- duplicate candidates ----------------------------------------------------------------------------
+
+
+def candidate_out(candidate: DuplicateCandidate) -> DuplicateCandidateOut:
+    return DuplicateCandidateOut(
+        id=candidate.id,
+        village_code=candidate.village_code,
+        worker_id=candidate.worker_id,
+        other_worker_id=candidate.other_worker_id,
+        status=candidate.status,
+        kept_worker_id=candidate.kept_worker_id,
+        resolved_by=candidate.resolved_by,
+        resolved_at=candidate.resolved_at,
+        created_at=candidate.created_at,
+    )
+
+
+@candidates_router.get(
+    "", response_model=Page[DuplicateCandidateOut], summary="Possible duplicates awaiting review"
+)
+def list_candidates(
+    session: DbSession,
+    principal: Principal_,
+    pagination: Pagination,
+    status: duplicates.CandidateStatus | None = duplicates.CandidateStatus.open,
+    village_code: Annotated[str | None, Query(max_length=13, pattern=PLAIN_TEXT)] = None,
+) -> Page[DuplicateCandidateOut]:
+    rows, cursor = duplicates.list_candidates(
+        session, principal, status=status, village_code=village_code, params=pagination
+    )
+    return Page(items=[candidate_out(c) for c in rows], next_cursor=cursor)
+
+
+@candidates_router.post(
+    "/{candidate_id}/resolve",
+    response_model=DuplicateCandidateOut,
+    summary="Resolve: same_person (merge) or different_people",
+    responses={409: {"description": "Already resolved"}},
+)
+def resolve_candidate(
+    candidate_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: DuplicateResolve,
+    session: DbSession,
+    principal: Principal_,
+) -> DuplicateCandidateOut:
+    candidate = duplicates.resolve(
+        session, principal, candidate_id, duplicates.Decision(body.decision), body.keep_worker_id
+    )
+    return candidate_out(candidate)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+import datetime as dt
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from services.common.errors import FieldErrorModel
 from services.common.wilayah import AreaLevel, VillageKind
+from services.registry.lifecycle import DeactivationReason
+from services.registry.validation import Occupation, WorkerFunding, WorkerStatus
 
 
 class AreaOut(BaseModel):
@@ -17,3 +23,171 @@ class AreaOut(BaseModel):
     kind: VillageKind | None = Field(
         default=None, description="For villages: kelurahan (urban ward), desa, or desa_adat (customary)"
     )
+
+
+# --- workers ---------------------------------------------------------------------------------------
+
+ProgramCode = Literal["JKK", "JKM", "JHT"]
+# Text without control characters (PostgreSQL cannot store NUL, and none belongs in these fields).
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
+_DERIVED = "Derived from the NIK; must agree if given"
+
+
+class WorkerCreate(BaseModel):
+    """A worker to register: a NIK, or ``temporary: true`` (then sex and birth date are required)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nik: str | None = Field(default=None, max_length=32, examples=["3326154107900001"], pattern=PLAIN_TEXT)
+    temporary: bool = Field(default=False, description="Register without a NIK (replace within 90 days)")
+    name: str = Field(min_length=1, max_length=200, examples=["Siti Aminah"], pattern=PLAIN_TEXT)
+    birth_date: dt.date | None = Field(default=None, description="Derived from the NIK; must agree if given")
+    sex: Literal["M", "F"] | None = Field(
+        default=None, description="Derived from the NIK; must agree if given"
+    )
+    phone: str | None = Field(default=None, max_length=32, examples=["+6281234567890"], pattern=PLAIN_TEXT)
+    village_code: str = Field(max_length=13, examples=["33.26.15.2001"], pattern=PLAIN_TEXT)
+    occupation: Occupation
+    declared_income_idr: StrictInt = Field(description="Declared monthly income, Rp1,000,000-20,700,000")
+    programs: list[ProgramCode] = Field(min_length=1, max_length=3, examples=[["JKK", "JKM"]])
+    funding: WorkerFunding = WorkerFunding.village_fund
+    officer_id: str | None = Field(
+        default=None, max_length=64, pattern=PLAIN_TEXT, description="Outreach officer who signed them up"
+    )
+    outreach_session_id: str | None = Field(default=None, max_length=64, pattern=PLAIN_TEXT)
+    lead_id: str | None = Field(
+        default=None, max_length=64, pattern=PLAIN_TEXT, description="Outreach lead converted here"
+    )
+
+
+class WorkerPatch(BaseModel):
+    """Fields that may change; ``nik`` replaces a temporary id (sex and birth date must then agree)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nik: str | None = Field(default=None, max_length=32, pattern=PLAIN_TEXT)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=PLAIN_TEXT)
+    birth_date: dt.date | None = None
+    sex: Literal["M", "F"] | None = None
+    phone: str | None = Field(default=None, max_length=32, pattern=PLAIN_TEXT)
+    occupation: Occupation | None = None
+    declared_income_idr: StrictInt | None = None
+    programs: list[ProgramCode] | None = Field(default=None, min_length=1, max_length=3)
+    funding: WorkerFunding | None = None
+
+
+class WorkerOut(BaseModel):
+    id: str
+    nik: str | None = Field(
+        description="Masked (3326**********01) in lists; full in a single read", pattern=PLAIN_TEXT
+    )
+    temporary_id: str | None = Field(description="TMP-… when registered without a NIK")
+    temporary_deadline: dt.date | None = Field(description="When the temporary id must be replaced by a NIK")
+    name: str
+    sex: Literal["M", "F"]
+    birth_date: dt.date
+    phone: str | None
+    village_code: str
+    occupation: Occupation
+    declared_income_idr: int
+    programs: list[ProgramCode]
+    funding: WorkerFunding
+    status: WorkerStatus
+    status_reason: str | None = Field(description="moved, deceased, withdrew or merged")
+    status_effective_date: dt.date | None
+    merged_into_id: str | None
+    officer_id: str | None
+    outreach_session_id: str | None
+    lead_id: str | None
+    version: int
+    created_at: dt.datetime = Field(description="In the village's time zone")
+    updated_at: dt.datetime = Field(description="In the village's time zone")
+
+
+class WorkerDeactivate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: DeactivationReason
+    effective_date: dt.date
+
+
+class WorkerCoverage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["active", "lapsed"]
+
+
+class WorkerHistoryOut(BaseModel):
+    id: int
+    changed_at: dt.datetime
+    actor: str = Field(description="Who: kind:subject of the principal, e.g. village:key-1")
+    field: str = Field(description="Changed field; `*` for the registration itself")
+    before: str | None
+    after: str | None
+    note: str | None
+
+
+class WorkerCountsItem(BaseModel):
+    village_code: str
+    registered: int
+    active: int
+    lapsed: int
+    inactive: int
+    deceased: int
+
+
+class WorkerCountsOut(BaseModel):
+    area: str
+    items: list[WorkerCountsItem]
+
+
+# --- imports ---------------------------------------------------------------------------------------
+
+
+class WorkerImportAccepted(BaseModel):
+    id: str
+    status: str
+
+
+class WorkerImportOut(BaseModel):
+    id: str
+    status: Literal["queued", "processing", "completed", "failed"]
+    filename: str
+    file_format: str
+    total: int
+    accepted: int
+    rejected: int
+    duplicate_existing: int
+    duplicate_in_file: int
+    error: str | None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+class WorkerImportRowOut(BaseModel):
+    row: int
+    result: Literal["accepted", "rejected", "duplicate_existing", "duplicate_in_file"]
+    errors: list[FieldErrorModel]
+    worker_id: str | None
+
+
+# --- duplicate candidates ----------------------------------------------------------------------------
+
+
+class DuplicateCandidateOut(BaseModel):
+    id: int
+    village_code: str
+    worker_id: str
+    other_worker_id: str
+    status: Literal["open", "same_person", "different_people"]
+    kept_worker_id: str | None
+    resolved_by: str | None
+    resolved_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class DuplicateResolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["same_person", "different_people"]
+    keep_worker_id: str | None = Field(default=None, max_length=36, pattern=PLAIN_TEXT)

@@ -1,0 +1,618 @@
+"""Bulk registration from a CSV or XLSX roster, processed in the background.
+
+The columns are the fields of ``POST /v1/workers`` (``nik``, ``temporary``, ``name``, ``birth_date``,
+``sex``, ``phone``, ``village_code``, ``occupation``, ``declared_income_idr``, ``programs`` as
+``JKK;JKM;JHT``, ``funding``). Every row gets a result: ``accepted``, ``rejected`` (with field errors),
+``duplicate_existing`` (the NIK is already registered) or ``duplicate_in_file`` (an earlier row has it).
+Valid rows are kept even when others fail.
+
+Set-based: rows are validated in Python chunk by chunk and written to a temporary staging table (COPY on
+PostgreSQL, multi-row inserts elsewhere); then a handful of ``INSERT … SELECT`` statements create the
+workers, their history and the row results. No ORM object per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import structlog
+from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.common.db import UTCDateTime
+from services.common.errors import FieldError, ValidationProblem
+from services.common.pagination import PageParams, paginate
+from services.common.principal import Principal, PrincipalKind
+from services.common.timeutil import today_in_area, utcnow
+from services.registry import duplicates
+from services.registry.access import require_read, require_write
+from services.registry.exceptions import ImportNotFound
+from services.registry.models import Worker, WorkerImport, WorkerImportRow
+from services.registry.validation import (
+    TEMPORARY_VALIDITY,
+    WorkerInput,
+    WorkerStatus,
+    validate_worker,
+)
+
+log = structlog.get_logger("sasar.registry.imports")
+
+MAX_ROWS = 100_000
+MAX_BYTES = 40 * 1024 * 1024
+CHUNK_ROWS = 5_000
+COLUMNS = (
+    "nik",
+    "temporary",
+    "name",
+    "birth_date",
+    "sex",
+    "phone",
+    "village_code",
+    "occupation",
+    "declared_income_idr",
+    "programs",
+    "funding",
+    "officer_id",
+    "outreach_session_id",
+    "lead_id",
+)
+REQUIRED_COLUMNS = ("name", "occupation", "declared_income_idr", "programs")
+_OVERFLOW = "\x00overflow"  # marks a row with more cells than header columns
+_TRUE = frozenset({"true", "1", "yes", "y", "ya"})
+_FALSE = frozenset({"", "false", "0", "no", "n", "tidak"})
+
+
+class ImportStatus:
+    queued = "queued"
+    processing = "processing"
+    completed = "completed"
+    failed = "failed"
+
+
+class RowResult:
+    accepted = "accepted"
+    rejected = "rejected"
+    duplicate_existing = "duplicate_existing"
+    duplicate_in_file = "duplicate_in_file"
+
+
+ROW_RESULTS = ("accepted", "rejected", "duplicate_existing", "duplicate_in_file")
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (wrong format, missing columns, too many rows)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- reading files ---------------------------------------------------------------------------------
+
+
+def detect_format(filename: str, content: bytes) -> str:
+    if content[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
+        return "xlsx"
+    return "csv"
+
+
+def _check_header(header: Sequence[str]) -> list[str]:
+    names = [h.strip().lower() for h in header]
+    unknown = [h for h in names if h and h not in COLUMNS]
+    if unknown:
+        raise ImportFileError(
+            f"unknown column(s): {', '.join(unknown)}; expected some of {', '.join(COLUMNS)}"
+        )
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    if missing:
+        raise ImportFileError(f"missing column(s): {', '.join(missing)}")
+    if "nik" not in names and "temporary" not in names:
+        raise ImportFileError("a nik (or temporary) column is required")
+    return names
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def iter_rows(content: bytes, file_format: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(row number, {column: text})`` for each non-blank data row; row 2 is the first under the header."""
+    if file_format == "xlsx":
+        source = _xlsx_rows(content)
+    else:
+        try:
+            textual = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ImportFileError("the CSV file is not UTF-8 text") from None
+        # The delimiter is read off the header line (comma, semicolon as Excel writes in Indonesia, or tab).
+        header_line = textual.split("\n", 1)[0]
+        delimiter = max((",", ";", "\t"), key=header_line.count)
+        source = ([c.strip() for c in row] for row in csv.reader(io.StringIO(textual), delimiter=delimiter))
+    try:
+        header = next(source)
+    except StopIteration:
+        raise ImportFileError("the file is empty") from None
+    except csv.Error as exc:
+        raise ImportFileError(f"the CSV file cannot be read: {exc}") from None
+    names = _check_header(header)
+    count = 0
+    try:
+        for number, values in enumerate(source, start=2):
+            if not any(values):
+                continue
+            count += 1
+            if count > MAX_ROWS:
+                raise ImportFileError(f"too many rows: at most {MAX_ROWS:,} per import")
+            cells = dict(zip(names, values, strict=False))
+            if len(values) > len(names) and any(values[len(names) :]):
+                cells[_OVERFLOW] = "1"
+            yield number, cells
+    except csv.Error as exc:
+        raise ImportFileError(f"the CSV file cannot be read: {exc}") from None
+
+
+def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ImportFileError(f"the XLSX file cannot be read: {exc}") from None
+    try:
+        sheet = workbook.worksheets[0]
+        for row in sheet.iter_rows(values_only=True):
+            yield [_cell(v) for v in row]
+    finally:
+        workbook.close()
+
+
+# --- one row ---------------------------------------------------------------------------------------
+
+
+def parse_row(
+    raw: dict[str, str], default_village: str | None
+) -> tuple[WorkerInput | None, list[FieldError]]:
+    """Text cells → :class:`WorkerInput`, or the cells whose type is wrong."""
+    errors: list[FieldError] = []
+    if _OVERFLOW in raw:
+        reason = "the row has more cells than the header (quote values that contain the delimiter)"
+        return None, [{"field": "row", "reason": reason}]
+    income_text = raw.get("declared_income_idr", "").replace(" ", "")
+    income = 0
+    if not income_text.isascii() or not income_text.isdigit():
+        errors.append(
+            {"field": "declared_income_idr", "reason": "must be a whole number of rupiah, e.g. 1500000"}
+        )
+    else:
+        income = int(income_text)
+    temporary_text = raw.get("temporary", "").lower()
+    temporary = temporary_text in _TRUE
+    if not temporary and temporary_text not in _FALSE:
+        errors.append({"field": "temporary", "reason": "must be true or false"})
+    birth_date = None
+    if raw.get("birth_date"):
+        try:
+            birth_date = dt.date.fromisoformat(raw["birth_date"])
+        except ValueError:
+            errors.append({"field": "birth_date", "reason": "must be a date YYYY-MM-DD"})
+    village = raw.get("village_code") or default_village or ""
+    if not village:
+        errors.append({"field": "village_code", "reason": "village_code is required"})
+    if errors:
+        return None, errors
+    programs = raw.get("programs", "").replace(",", ";").replace("|", ";").split(";")
+    return (
+        WorkerInput(
+            name=raw.get("name", ""),
+            village_code=village,
+            occupation=raw.get("occupation", "").lower(),
+            declared_income_idr=income,
+            programs=programs,
+            nik=raw.get("nik") or None,
+            temporary=temporary,
+            birth_date=birth_date,
+            sex=raw.get("sex", "").upper() or None,
+            phone=raw.get("phone") or None,
+            funding=raw.get("funding") or "village_fund",
+            officer_id=raw.get("officer_id") or None,
+            outreach_session_id=raw.get("outreach_session_id") or None,
+            lead_id=raw.get("lead_id") or None,
+        ),
+        [],
+    )
+
+
+# --- the import ------------------------------------------------------------------------------------
+
+_STAGING = "worker_import_staging"
+_STAGED_COLUMNS = (
+    "row_number",
+    "id",
+    "nik",
+    "temporary_id",
+    "temporary_deadline",
+    "name",
+    "name_key",
+    "sex",
+    "birth_date",
+    "phone",
+    "village_code",
+    "occupation",
+    "declared_income_idr",
+    "programs",
+    "funding",
+    "officer_id",
+    "outreach_session_id",
+    "lead_id",
+)
+_WORKER_COLUMNS = _STAGED_COLUMNS[1:]
+_LIVING = ("registered", "active", "lapsed")
+_RESULT_COLUMNS = ("import_id", "row_number", "result", "errors", "worker_id")
+_FOREIGN_VILLAGE = "outside the villages you may import into"
+_DUPLICATE_ERRORS = json.dumps([{"field": "nik", "reason": "a worker with this NIK is already registered"}])
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    total: int
+    accepted: int
+    rejected: int
+    duplicate_existing: int
+    duplicate_in_file: int
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _create_staging(session: Session) -> None:
+    session.execute(text(f"DROP TABLE IF EXISTS {_STAGING}"))
+    session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE {_STAGING} (row_number INTEGER PRIMARY KEY, id VARCHAR(36) NOT NULL,"
+            " nik VARCHAR(16), temporary_id VARCHAR(20), temporary_deadline DATE, name VARCHAR(120) NOT NULL,"
+            " name_key VARCHAR(120) NOT NULL, sex VARCHAR(1) NOT NULL, birth_date DATE NOT NULL,"
+            " phone VARCHAR(16), village_code VARCHAR(13) NOT NULL, occupation VARCHAR(20) NOT NULL,"
+            " declared_income_idr BIGINT NOT NULL, programs VARCHAR(20) NOT NULL,"
+            " funding VARCHAR(20) NOT NULL,"
+            " officer_id VARCHAR(64), outreach_session_id VARCHAR(64), lead_id VARCHAR(64))"
+        )
+    )
+
+
+def _copy_rows(session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Write ``rows`` into ``table``: COPY on PostgreSQL, one multi-row executemany elsewhere."""
+    if not rows:
+        return
+    if _dialect(session) == "postgresql":
+        cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    placeholders = ", ".join(f":{c}" for c in columns)
+    statement = text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})")
+    session.execute(statement, [dict(zip(columns, _sqlite_values(row), strict=True)) for row in rows])
+
+
+def _sqlite_values(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    # Text SQL bypasses the Date type, so dates go in as the ISO strings SQLAlchemy stores on SQLite.
+    return tuple(v.isoformat() if isinstance(v, dt.date) else v for v in row)
+
+
+def _today(village_code: str, cache: dict[str, dt.date], now: dt.datetime) -> dt.date:
+    """Today in the village's zone (cached per province: one zone per province)."""
+    province = village_code[:2]
+    today = cache.get(province)
+    if today is None:
+        try:
+            today = today_in_area(village_code, now=now)
+        except (KeyError, ValueError):
+            today = now.date()
+        cache[province] = today
+    return today
+
+
+def process_import(
+    session: Session,
+    import_id: str,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    principal: Principal,
+) -> ImportCounts:
+    """Validate and register every row of one import in the caller's transaction; returns the counts."""
+    villages = principal.village_filter()
+    default_village = next(iter(villages)) if villages is not None and len(villages) == 1 else None
+    officer_id = principal.subject if principal.kind is PrincipalKind.officer else None
+    writer = _ChunkWriter(session, import_id, principal, utcnow())
+    today_by_province: dict[str, dt.date] = {}
+    seen_niks: dict[str, int] = {}
+    for number, raw in rows:
+        data, errors = parse_row(raw, default_village)
+        valid = None
+        if data is not None:
+            today = _today(data.village_code, today_by_province, writer.now)
+            valid, errors = validate_worker(data, today=today)
+            if valid is not None and villages is not None and valid.village_code not in villages:
+                valid, errors = None, [{"field": "village_code", "reason": _FOREIGN_VILLAGE}]
+        if valid is None or data is None:
+            writer.results.append((import_id, number, RowResult.rejected, json.dumps(errors), None))
+        elif valid.nik is not None and valid.nik in seen_niks:
+            reason = [{"field": "nik", "reason": f"same NIK as row {seen_niks[valid.nik]} of this file"}]
+            writer.results.append((import_id, number, RowResult.duplicate_in_file, json.dumps(reason), None))
+        else:
+            if valid.nik is not None:
+                seen_niks[valid.nik] = number
+            temporary = data.temporary
+            writer.staged.append(
+                (
+                    number,
+                    str(uuid.uuid4()),
+                    valid.nik,
+                    "TMP-" + uuid.uuid4().hex[:12].upper() if temporary else None,
+                    today + TEMPORARY_VALIDITY if temporary else None,
+                    valid.name,
+                    valid.name_key,
+                    valid.sex,
+                    valid.birth_date,
+                    valid.phone,
+                    valid.village_code,
+                    valid.occupation,
+                    valid.declared_income_idr,
+                    valid.programs,
+                    valid.funding,
+                    valid.officer_id or officer_id,
+                    valid.outreach_session_id,
+                    valid.lead_id,
+                )
+            )
+        if len(writer.staged) + len(writer.results) >= CHUNK_ROWS:
+            writer.flush()
+    writer.flush()
+    writer.close()
+    duplicates.detect_for_workers(session, lambda w: w.import_id == import_id)
+    return _count_results(session, import_id)
+
+
+class _ChunkWriter:
+    """Writes one chunk of validated rows at a time.
+
+    Fast path: write the chunk's workers straight into ``workers`` (COPY on PostgreSQL, one multi-row
+    insert elsewhere) and their results in bulk. When that hits the unique index (a NIK already held,
+    perhaps registered a moment ago), the chunk is rolled back to its savepoint and goes through a
+    staging table and ``INSERT … SELECT … ON CONFLICT DO NOTHING`` instead, which skips exactly the
+    conflicting rows and reports them as ``duplicate_existing``. (A per-chunk look-up of held NIKs was
+    measured slower: its plan degrades as the table grows inside the import's transaction.)
+    """
+
+    def __init__(self, session: Session, import_id: str, principal: Principal, now: dt.datetime) -> None:
+        self.session = session
+        self.import_id = import_id
+        self.principal = principal
+        self.now = now
+        self.staged: list[tuple[Any, ...]] = []
+        self.results: list[tuple[Any, ...]] = []
+        self.staging_ready = False
+
+    def flush(self) -> None:
+        staged, results = self.staged, self.results
+        if staged:
+            try:
+                with self.session.begin_nested():
+                    self._write_direct(staged, results)
+            except (IntegrityError, psycopg.IntegrityError):
+                self._write_staged(staged)
+        _copy_rows(self.session, "worker_import_rows", _RESULT_COLUMNS, results)
+        self.staged, self.results = [], []
+
+    def _write_direct(self, staged: list[tuple[Any, ...]], results: list[tuple[Any, ...]]) -> None:
+        _insert_workers(self.session, [row[1:] + self._stamp for row in staged])
+        results.extend((self.import_id, row[0], RowResult.accepted, None, row[1]) for row in staged)
+
+    @property
+    def _stamp(self) -> tuple[Any, ...]:
+        return (WorkerStatus.registered.value, self.import_id, 1, self.principal.actor, self.now, self.now)
+
+    def _write_staged(self, staged: list[tuple[Any, ...]]) -> None:
+        if not self.staging_ready:
+            _create_staging(self.session)
+            self.staging_ready = True
+        self.session.execute(text(f"DELETE FROM {_STAGING}"))
+        _copy_rows(self.session, _STAGING, _STAGED_COLUMNS, staged)
+        _apply_staged(self.session, self.import_id, self.principal, self.now)
+
+    def close(self) -> None:
+        if self.staging_ready:
+            self.session.execute(text(f"DROP TABLE {_STAGING}"))
+
+
+_DIRECT_COLUMNS = (
+    *_WORKER_COLUMNS,
+    "status",
+    "import_id",
+    "version",
+    "created_by",
+    "created_at",
+    "updated_at",
+)
+
+
+def _insert_workers(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    if _dialect(session) == "postgresql":
+        _copy_rows(session, "workers", _DIRECT_COLUMNS, rows)
+        return
+    # Core multi-row insert (column types applied: dates and UTC timestamps as SQLite stores them).
+    session.execute(insert(Worker), [dict(zip(_DIRECT_COLUMNS, row, strict=True)) for row in rows])
+
+
+def _apply_staged(session: Session, import_id: str, principal: Principal, now: dt.datetime) -> None:
+    """Insert the staged chunk, skipping rows whose NIK is held, and record every staged row's result."""
+    columns = ", ".join(_WORKER_COLUMNS)
+    source = ", ".join(f"s.{c}" for c in _WORKER_COLUMNS)
+    params = [
+        bindparam("now", now, type_=UTCDateTime()),
+        bindparam("import_id", import_id),
+        bindparam("actor", principal.actor),
+        bindparam("registered", WorkerStatus.registered.value),
+    ]
+    # A row whose NIK is already held is skipped by the partial unique index (and reported below as
+    # duplicate_existing), also when that worker was registered concurrently.
+    session.execute(
+        text(
+            f"INSERT INTO workers ({columns}, status, import_id, version, created_by, created_at, "
+            "updated_at) "
+            f"SELECT {source}, :registered, :import_id, 1, :actor, :now, :now FROM {_STAGING} s "
+            "WHERE true ORDER BY s.row_number ON CONFLICT DO NOTHING"
+        ).bindparams(*params)
+    )
+    villages = principal.village_filter()
+    # The existing worker's id is reported only when the importer may see that worker.
+    visible = "1 = 1" if villages is None else "e.village_code IN :villages"
+    extra: list[Any] = [] if villages is None else [bindparam("villages", sorted(villages), expanding=True)]
+    session.execute(
+        text(
+            "INSERT INTO worker_import_rows (import_id, row_number, result, errors, worker_id) "
+            "SELECT :import_id, s.row_number, "
+            "CASE WHEN w.id IS NOT NULL THEN 'accepted' ELSE 'duplicate_existing' END, "
+            "CASE WHEN w.id IS NOT NULL THEN NULL ELSE :duplicate_errors END, "
+            f"CASE WHEN w.id IS NOT NULL THEN w.id ELSE (SELECT e.id FROM workers e WHERE e.nik = s.nik "
+            f"AND e.status IN ('registered', 'active', 'lapsed') AND {visible}) END "
+            f"FROM {_STAGING} s LEFT JOIN workers w ON w.id = s.id"
+        ).bindparams(
+            bindparam("import_id", import_id), bindparam("duplicate_errors", _DUPLICATE_ERRORS), *extra
+        )
+    )
+
+
+def _count_results(session: Session, import_id: str) -> ImportCounts:
+    counts = dict.fromkeys(ROW_RESULTS, 0)
+    statement = (
+        select(WorkerImportRow.result, func.count())
+        .where(WorkerImportRow.import_id == import_id)
+        .group_by(WorkerImportRow.result)
+    )
+    for result, count in session.execute(statement):
+        counts[result] = int(count)
+    return ImportCounts(total=sum(counts.values()), **counts)
+
+
+# --- lifecycle of an import ------------------------------------------------------------------------
+
+
+def file_fingerprint(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def create_import(session: Session, principal: Principal, filename: str, content: bytes) -> WorkerImport:
+    """Record a queued import after the cheap whole-file checks (size, emptiness)."""
+    require_write(principal)
+    if not content.strip():
+        raise ValidationProblem.single("file", "the file is empty")
+    if len(content) > MAX_BYTES:
+        raise ValidationProblem.single("file", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    villages = principal.village_filter()
+    record = WorkerImport(
+        id=str(uuid.uuid4()),
+        actor=principal.actor,
+        village_code=next(iter(villages)) if villages is not None and len(villages) == 1 else None,
+        filename=filename[:255] or "upload",
+        file_format=detect_format(filename, content),
+        file_sha256=file_fingerprint(content),
+        status=ImportStatus.queued,
+        total=0,
+        accepted=0,
+        rejected=0,
+        duplicate_existing=0,
+        duplicate_in_file=0,
+        created_at=utcnow(),
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def run_import(sessions: sessionmaker[Session], import_id: str, content: bytes, principal: Principal) -> None:
+    """The background job: process one queued import in its own transactions; never raises."""
+    with sessions() as session, session.begin():
+        record = session.get(WorkerImport, import_id)
+        if record is None or record.status != ImportStatus.queued:
+            return
+        record.status = ImportStatus.processing
+        record.started_at = utcnow()
+        file_format = record.file_format
+    error: str | None = None
+    counts: ImportCounts | None = None
+    try:
+        with sessions() as session, session.begin():
+            counts = process_import(session, import_id, iter_rows(content, file_format), principal)
+            _finish(session, import_id, counts, None)
+    except ImportFileError as exc:
+        error = exc.reason
+    except Exception as exc:  # a job must end in a visible state, whatever happened
+        log.error("worker_import_failed", import_id=import_id, exc_info=exc)
+        error = "the import failed unexpectedly; no rows were registered"
+    if error is not None:
+        with sessions() as session, session.begin():
+            _finish(session, import_id, None, error)
+
+
+def _finish(session: Session, import_id: str, counts: ImportCounts | None, error: str | None) -> None:
+    record = session.get(WorkerImport, import_id)
+    if record is None:
+        return
+    record.finished_at = utcnow()
+    if counts is None:
+        record.status, record.error = ImportStatus.failed, error
+        return
+    record.status = ImportStatus.completed
+    record.total, record.accepted, record.rejected = counts.total, counts.accepted, counts.rejected
+    record.duplicate_existing, record.duplicate_in_file = counts.duplicate_existing, counts.duplicate_in_file
+
+
+def get_import(session: Session, principal: Principal, import_id: str) -> WorkerImport:
+    """Visible to whoever uploaded it, the village it was for, and internal readers."""
+    require_read(principal)
+    record = session.get(WorkerImport, import_id)
+    if record is None:
+        raise ImportNotFound(import_id)
+    if principal.is_internal or record.actor == principal.actor:
+        return record
+    if record.village_code is not None and principal.can_access_village(record.village_code):
+        return record
+    raise ImportNotFound(import_id)
+
+
+def list_import_rows(
+    session: Session, principal: Principal, import_id: str, result: str | None, params: PageParams
+) -> tuple[list[WorkerImportRow], str | None]:
+    get_import(session, principal, import_id)
+    statement = select(WorkerImportRow).where(WorkerImportRow.import_id == import_id)
+    if result is not None:
+        statement = statement.where(WorkerImportRow.result == result)
+    return paginate(
+        session,
+        statement,
+        key_columns=[WorkerImportRow.row_number],
+        params=params,
+        key_of=lambda r: [r.row_number],
+    )
