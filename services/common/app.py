@@ -53,11 +53,16 @@ def problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
             components.setdefault(defs_name, defs)
         problem_ref = {"$ref": "#/components/schemas/Problem"}
         for path_item in schema.get("paths", {}).values():
-            for operation in path_item.values():
+            for method, operation in path_item.items():
                 if not isinstance(operation, dict) or "responses" not in operation:
                     continue
                 responses = operation["responses"]
-                for status, description in _COMMON_ERROR_STATUSES.items():
+                statuses = dict(_COMMON_ERROR_STATUSES)
+                if method in ("post", "put", "patch", "delete"):
+                    statuses["409"] = "Conflicts with the current state (duplicate, overlap, key in use)"
+                if method == "patch":
+                    statuses["412"] = "`If-Match` names a version that is no longer current"
+                for status, description in statuses.items():
                     existing = responses.get(status, {})
                     responses[status] = {
                         "description": existing.get("description", description),
@@ -65,7 +70,7 @@ def problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                         **({"headers": existing["headers"]} if "headers" in existing else {}),
                     }
                 for status, response in responses.items():
-                    if status.startswith(("4", "5")) and status not in _COMMON_ERROR_STATUSES:
+                    if status.startswith(("4", "5")) and status not in statuses:
                         content = response.setdefault("content", {})
                         content.pop("application/json", None)
                         content[PROBLEM_MEDIA_TYPE] = {"schema": problem_ref}

@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.system import RunningSystem
+from tests.support import ALL_SCOPES
 
 pytestmark = pytest.mark.e2e
 
@@ -25,6 +27,19 @@ def run_schemathesis(
         "--seed", os.environ.get("SASAR_FUZZ_SEED", "20261125"), "--workers", "1", *extra,
     ]  # fmt: skip
     return subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+
+
+def test_every_operation_survives_fuzzing_by_an_all_scopes_client(system: RunningSystem) -> None:
+    scopes = [arg for scope in ALL_SCOPES for arg in ("--scope", scope)]
+    client = system.cli_json("keys", "create-client", "fuzzer", *scopes)
+    token = httpx.post(
+        system.gateway + "/v1/auth/token",
+        data={"grant_type": "client_credentials", **client},
+        timeout=10,
+    ).json()["access_token"]
+    result = run_schemathesis(system, "-H", f"Authorization: Bearer {token}", max_examples=15)
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+    assert "Failures:" not in result.stdout
 
 
 def test_public_operations_survive_fuzzing(system: RunningSystem) -> None:
