@@ -13,19 +13,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Header
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common.db import UTCDateTime
 from services.common.errors import Conflict, ValidationProblem
+from services.common.principal import Principal
 from services.common.timeutil import utcnow
 
 RETENTION = dt.timedelta(hours=24)
@@ -134,3 +136,29 @@ def idempotent_json(
     body = jsonable_encoder(produce())
     remember(session, table, scope=scope, key=key, status_code=status_code, body=body)
     return JSONResponse(body, status_code=status_code)
+
+
+def idempotent_post(
+    session: Session,
+    table: Table,
+    *,
+    principal: Principal,
+    key: str | None,
+    path: str,
+    payload: BaseModel | Mapping[str, Any],
+    produce: Callable[[], Any],
+    status_code: int = 201,
+) -> JSONResponse:
+    """A creating POST made at most once per (caller, key, body): the form every route uses."""
+    body = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else dict(payload)
+    return idempotent_json(
+        session,
+        table,
+        scope=principal.actor,
+        key=key,
+        method="POST",
+        path=path,
+        payload=body,
+        status_code=status_code,
+        produce=produce,
+    )

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from services.common.concurrency import IfMatchHeader, check_if_match, etag
 from services.common.errors import Forbidden, NotFound, ValidationProblem
-from services.common.idempotency import IdempotencyKeyHeader, idempotent_json
+from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.pagination import Page, PageParams, page_params, paginate
 from services.common.principal import Principal, PrincipalKind
 from services.funding import agreements, billing, payments, rates, reports
@@ -261,14 +261,13 @@ def create_agreement(
         agreement = agreements.create_agreement(session, agreements.AgreementTerms(**body.model_dump()))
         return FundingAgreementOut(**agreements.agreement_view(session, agreement))
 
-    return idempotent_json(
+    return idempotent_post(
         session,
         idempotency_keys,
-        scope=principal.actor,
+        principal=principal,
         key=idempotency_key,
-        method="POST",
         path=request.url.path,
-        payload=body.model_dump(mode="json"),
+        payload=body,
         status_code=201,
         produce=produce,
     )
@@ -599,14 +598,13 @@ def create_payment(
         refreshed = session.get(Invoice, payment.invoice_id)
         return _payment_out(payment, refreshed.status if refreshed else None)
 
-    return idempotent_json(
+    return idempotent_post(
         session,
         idempotency_keys,
-        scope=principal.actor,
+        principal=principal,
         key=idempotency_key,
-        method="POST",
         path=request.url.path,
-        payload=body.model_dump(mode="json"),
+        payload=body,
         status_code=201,
         produce=produce,
     )

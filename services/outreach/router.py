@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from services.common.concurrency import IfMatchHeader, etag
-from services.common.idempotency import IdempotencyKeyHeader, idempotent_json
+from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import PrincipalKind, Scope
 from services.common.timeutil import utcnow
@@ -229,14 +229,13 @@ def create_session(
     def produce() -> OutreachSessionOut:
         return scheduling.session_out(scheduling.schedule(session, data, principal))
 
-    return idempotent_json(
+    return idempotent_post(
         session,
         idempotency_keys,
-        scope=principal.actor,
+        principal=principal,
         key=idempotency_key,
-        method="POST",
         path="/v1/outreach-sessions",
-        payload=data.model_dump(mode="json"),
+        payload=data,
         status_code=201,
         produce=produce,
     )

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from services.common.concurrency import IfMatchHeader, check_if_match, etag
 from services.common.db import get_database
 from services.common.errors import ProblemError, ValidationProblem
-from services.common.idempotency import IdempotencyKeyHeader, idempotent_json
+from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import Principal, authenticated_principal, principal_from_request
 from services.common.timeutil import to_area_time
@@ -158,14 +158,13 @@ def create_worker(
     def produce() -> WorkerOut:
         return worker_out(workers.create_worker(session, principal, _input_of(body)), full_nik=True)
 
-    return idempotent_json(
+    return idempotent_post(
         session,
         idempotency_keys,
-        scope=principal.actor,
+        principal=principal,
         key=idempotency_key,
-        method="POST",
         path=request.url.path,
-        payload=body.model_dump(mode="json"),
+        payload=body,
         status_code=201,
         produce=produce,
     )
@@ -328,12 +327,11 @@ def create_import(
         created.append(record.id)
         return WorkerImportAccepted(id=record.id, status=record.status)
 
-    answer = idempotent_json(
+    answer = idempotent_post(
         session,
         idempotency_keys,
-        scope=principal.actor,
+        principal=principal,
         key=idempotency_key,
-        method="POST",
         path=request.url.path,
         payload={"file_sha256": imports.file_fingerprint(content)},
         status_code=202,
