@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from services.common.db import Database, normalise_url
 from services.common.migrations import upgrade
 from services.common.principal import Principal, PrincipalKind
+from services.common.wilayah import reference_village_codes
 from services.registry import imports
 from services.registry.models import WorkerImport
 
@@ -82,6 +83,7 @@ def run(rows: int, admin_url: str = DEFAULT_URL) -> Result:
             kind=PrincipalKind.internal, subject="bench", scopes=frozenset({"registry:write"})
         )
         imports.iter_rows(b"nik,name,occupation,declared_income_idr,programs\n", "csv")  # warm imports
+        reference_village_codes()  # a running registry loads the area table at start-up
         with database.sessions() as session, session.begin():
             import_id = imports.create_import(session, principal, "bench.csv", content).id
         started = time.perf_counter()

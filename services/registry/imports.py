@@ -18,11 +18,13 @@ import datetime as dt
 import hashlib
 import io
 import json
+import queue
+import threading
 import uuid
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import structlog
@@ -338,31 +340,51 @@ def process_import(
     rows: Iterable[tuple[int, dict[str, str]]],
     principal: Principal,
 ) -> ImportCounts:
-    """Validate and register every row of one import in the caller's transaction; returns the counts."""
+    """Validate and register every row of one import in the caller's transaction; returns the counts.
+
+    Parsing and validation (pure Python) run one chunk ahead in a background thread, so they overlap
+    the database's work on the previous chunk; all database work stays on the caller's thread.
+    """
+    writer = _ChunkWriter(session, import_id, principal, utcnow())
+    for staged, results in _prefetched(_validated_chunks(import_id, rows, principal, writer.now)):
+        writer.write(staged, results)
+    writer.close()
+    duplicates.detect_for_workers(session, lambda w: w.import_id == import_id)
+    return _count_results(session, import_id)
+
+
+Chunk = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def _validated_chunks(
+    import_id: str, rows: Iterable[tuple[int, dict[str, str]]], principal: Principal, now: dt.datetime
+) -> Iterator[Chunk]:
+    """``(workers to insert, result rows)`` per chunk of at most ``CHUNK_ROWS`` rows; no database access."""
     villages = principal.village_filter()
     default_village = next(iter(villages)) if villages is not None and len(villages) == 1 else None
     officer_id = principal.subject if principal.kind is PrincipalKind.officer else None
-    writer = _ChunkWriter(session, import_id, principal, utcnow())
     today_by_province: dict[str, dt.date] = {}
     seen_niks: dict[str, int] = {}
+    staged: list[tuple[Any, ...]] = []
+    results: list[tuple[Any, ...]] = []
     for number, raw in rows:
         data, errors = parse_row(raw, default_village)
         valid = None
         if data is not None:
-            today = _today(data.village_code, today_by_province, writer.now)
+            today = _today(data.village_code, today_by_province, now)
             valid, errors = validate_worker(data, today=today)
             if valid is not None and villages is not None and valid.village_code not in villages:
                 valid, errors = None, [{"field": "village_code", "reason": _FOREIGN_VILLAGE}]
         if valid is None or data is None:
-            writer.results.append((import_id, number, RowResult.rejected, json.dumps(errors), None))
+            results.append((import_id, number, RowResult.rejected, json.dumps(errors), None))
         elif valid.nik is not None and valid.nik in seen_niks:
             reason = [{"field": "nik", "reason": f"same NIK as row {seen_niks[valid.nik]} of this file"}]
-            writer.results.append((import_id, number, RowResult.duplicate_in_file, json.dumps(reason), None))
+            results.append((import_id, number, RowResult.duplicate_in_file, json.dumps(reason), None))
         else:
             if valid.nik is not None:
                 seen_niks[valid.nik] = number
             temporary = data.temporary
-            writer.staged.append(
+            staged.append(
                 (
                     number,
                     str(uuid.uuid4()),
@@ -384,12 +406,52 @@ def process_import(
                     valid.lead_id,
                 )
             )
-        if len(writer.staged) + len(writer.results) >= CHUNK_ROWS:
-            writer.flush()
-    writer.flush()
-    writer.close()
-    duplicates.detect_for_workers(session, lambda w: w.import_id == import_id)
-    return _count_results(session, import_id)
+        if len(staged) + len(results) >= CHUNK_ROWS:
+            yield staged, results
+            staged, results = [], []
+    if staged or results:
+        yield staged, results
+
+
+T = TypeVar("T")
+
+
+def _prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Yield ``items`` produced by a background thread up to ``depth`` ahead of the consumer.
+
+    An error in the producer is re-raised in the consumer; if the consumer stops early, the producer is
+    told to stop and drained so it never stays blocked.
+    """
+    buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                buffer.put(("item", item))
+            buffer.put(("done", None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            buffer.put(("error", exc))
+
+    thread = threading.Thread(target=produce, name="import-validation", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = buffer.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                buffer.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.05)
 
 
 class _ChunkWriter:
@@ -408,12 +470,9 @@ class _ChunkWriter:
         self.import_id = import_id
         self.principal = principal
         self.now = now
-        self.staged: list[tuple[Any, ...]] = []
-        self.results: list[tuple[Any, ...]] = []
         self.staging_ready = False
 
-    def flush(self) -> None:
-        staged, results = self.staged, self.results
+    def write(self, staged: list[tuple[Any, ...]], results: list[tuple[Any, ...]]) -> None:
         if staged:
             try:
                 with self.session.begin_nested():
@@ -421,7 +480,6 @@ class _ChunkWriter:
             except (IntegrityError, psycopg.IntegrityError):
                 self._write_staged(staged)
         _copy_rows(self.session, "worker_import_rows", _RESULT_COLUMNS, results)
-        self.staged, self.results = [], []
 
     def _write_direct(self, staged: list[tuple[Any, ...]], results: list[tuple[Any, ...]]) -> None:
         _insert_workers(self.session, [row[1:] + self._stamp for row in staged])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.common.app import create_service_app
+from services.common.wilayah import reference_village_codes
 from services.registry.config import RegistrySettings, get_settings
 from services.registry.router import (
     areas_router,
@@ -15,10 +16,16 @@ from services.registry.router import (
 )
 
 
+def _load_reference_villages(_app: FastAPI) -> None:
+    # 83,762 codes every worker write is checked against: load them before the first request needs them.
+    reference_village_codes()
+
+
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     return create_service_app(
         settings=settings or get_settings(),
         title="Sasar registry",
         description="Workers (NIK, village, occupation, coverage status) and Indonesia's area codes.",
         routers=[areas_router, workers_router, counts_router, imports_router, candidates_router],
+        on_startup=[_load_reference_villages],
     )
