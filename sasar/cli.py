@@ -78,6 +78,35 @@ def areas_load() -> None:
     )
 
 
+EVENT_SOURCES = ("registry", "funding", "outreach")
+
+
+@app.command()
+def relay() -> None:
+    """Deliver the services' outboxes (domain events) to their subscribers until stopped.
+
+    Embedded transport by default (each service's /internal/events); NATS JetStream when
+    SASAR_EVENT_BROKER=nats://… is set. Run several on PostgreSQL to share the work.
+    """
+    import asyncio
+
+    from services.common.logging import configure_logging
+    from services.common.relay import RelaySettings, run_relay
+
+    settings = RelaySettings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    urls = {name: component_settings(name).database_url for name in EVENT_SOURCES}
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_relay(settings, urls, stop)
+
+    asyncio.run(main())
+
+
 @dataclass(frozen=True)
 class _Process:
     name: str
@@ -114,7 +143,7 @@ def up(
     workers: Annotated[int, typer.Option(help="uvicorn workers per component")] = 1,
     skip_setup: Annotated[bool, typer.Option(help="Do not migrate or load areas first")] = False,
 ) -> None:
-    """Migrate, load areas, then run gateway (:8000) and services (:8001-8003) until Ctrl-C."""
+    """Migrate, load areas, then run gateway (:8000), services (:8001-8003) and the relay until Ctrl-C."""
     if not skip_setup:
         migrate(None)
         areas_load()
@@ -130,6 +159,8 @@ def up(
             "--no-access-log", "--log-level", "warning",
         ]  # fmt: skip
         children.append(subprocess.Popen(command, env=env))
+    # The event relay: delivers each service's outbox to the others (payments → coverage, …).
+    children.append(subprocess.Popen([sys.executable, "-m", "sasar.cli", "relay"], env=env))
 
     stopping = False
 

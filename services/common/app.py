@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Table
 
 from services.common.db import Database
 from services.common.errors import (
@@ -17,6 +18,7 @@ from services.common.errors import (
     UnhandledErrorMiddleware,
     install_problem_handlers,
 )
+from services.common.events import Inbox, internal_events_router
 from services.common.health import health_router
 from services.common.logging import configure_logging
 from services.common.requestid import RequestIdMiddleware
@@ -90,7 +92,10 @@ def create_service_app(
     routers: Sequence[APIRouter],
     version: str = "0.1.0",
     on_startup: Sequence[StartupHook] = (),
+    inbox: Inbox | None = None,
+    outbox: Table | None = None,
 ) -> FastAPI:
+    """The service app; ``inbox`` adds ``POST /internal/events`` and ``outbox`` its lag to ``/readyz``."""
     component = settings.component
 
     @asynccontextmanager
@@ -107,11 +112,14 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.settings = settings
     app.state.component = component
+    app.state.outbox_table = outbox
     install_problem_handlers(app)
     app.add_middleware(UnhandledErrorMiddleware)  # inner: still inside the request id's context
     app.add_middleware(RequestIdMiddleware, component=component)
     app.include_router(health_router(component))
     for router in routers:
         app.include_router(router)
+    if inbox is not None:
+        app.include_router(internal_events_router(lambda _request: inbox))
     app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     return app

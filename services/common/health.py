@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.common.db import Database
+from services.common.events import outbox_lag
 from services.common.migrations import current_revision, head_revision
 
 
@@ -52,6 +53,11 @@ def health_router(component: str) -> APIRouter:
                 "head": expected,
             }
             ready = migrated
+            outbox = getattr(request.app.state, "outbox_table", None)
+            if outbox is not None and migrated:
+                with database.sessions() as session:
+                    # Informational: a lagging relay does not make the service unready.
+                    checks["outbox"] = {"status": "ok", **outbox_lag(session, outbox)}
         except Exception as exc:  # readiness reports any failure instead of raising it
             checks["database"] = {"status": "error", "error": type(exc).__name__}
             ready = False

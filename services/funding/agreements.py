@@ -22,9 +22,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.common.errors import ValidationProblem
+from services.common.events import EventType
 from services.common.principal import Principal
 from services.common.timeutil import utcnow
 from services.common.wilayah import VillageKind, check_village_code, village_kind
+from services.funding.events import publish_agreement, publish_handover_due
 from services.funding.exceptions import AgreementNotFound, InvalidState
 from services.funding.models import AgreementMember, CreditNote, FundedWorker, FundingAgreement
 from services.funding.pricing import FundingSource, Period, PricingError, Program
@@ -172,6 +174,7 @@ def activate(session: Session, agreement: FundingAgreement) -> FundingAgreement:
     agreement.version += 1
     agreement.updated_at = utcnow()
     session.flush()
+    publish_agreement(session, agreement, EventType.agreement_activated)
     return agreement
 
 
@@ -182,6 +185,8 @@ def end_agreement(session: Session, agreement: FundingAgreement) -> FundingAgree
     agreement.version += 1
     agreement.updated_at = utcnow()
     session.flush()
+    publish_agreement(session, agreement, EventType.agreement_ended)
+    publish_handover_due(session, agreement)
     return agreement
 
 
@@ -253,8 +258,14 @@ def agreement_view(
     }
 
 
-def upsert_worker_copies(session: Session, workers: Iterable[RegistryWorker]) -> None:
-    """Store funding's copy of each worker in one multi-row upsert (events reuse this later)."""
+def upsert_worker_copies(
+    session: Session, workers: Iterable[RegistryWorker], *, only_newer: bool = False
+) -> None:
+    """Store funding's copy of each worker in one multi-row upsert.
+
+    ``only_newer`` (events): a copy already at the same or a later registry version is left alone, so
+    an event delivered late never undoes a newer one.
+    """
     now = utcnow()
     rows = [
         {
@@ -288,6 +299,12 @@ def upsert_worker_copies(session: Session, workers: Iterable[RegistryWorker]) ->
                 "synced_at",
             )
         },
+        where=(
+            FundedWorker.registry_version.is_(None)
+            | (FundedWorker.registry_version < statement.excluded.registry_version)
+        )
+        if only_newer
+        else None,
     )
     session.execute(statement)
 

@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from services.common.app import create_service_app
 from services.funding.config import FundingSettings, get_settings
+from services.funding.inbox import funding_inbox
+from services.funding.models import outbox
 from services.funding.registry_client import RegistryDirectory
 from services.funding.router import router
 
@@ -24,4 +26,6 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
         description="Contribution rate schedules, funding agreements, billing runs, invoices and payments.",
         routers=[router],
         on_startup=[connect_registry],
+        inbox=funding_inbox,
+        outbox=outbox,
     )

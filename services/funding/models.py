@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime, make_metadata
+from services.common.events import make_inbox_table, make_outbox_table
 from services.common.idempotency import make_idempotency_table
 
 
@@ -31,6 +32,9 @@ class FundingBase(DeclarativeBase):
 
 
 idempotency_keys = make_idempotency_table(FundingBase.metadata)
+# Events this service publishes (same transaction as the change) and the ids of those it has applied.
+outbox = make_outbox_table(FundingBase.metadata)
+inbox = make_inbox_table(FundingBase.metadata)
 
 
 class FundingProgram(FundingBase):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from services.common.errors import Conflict, ValidationProblem
 from services.common.principal import Principal
 from services.common.timeutil import utcnow
+from services.funding.events import fully_paid_workers, publish_payment_received
 from services.funding.exceptions import InvalidState, InvoiceNotFound
 from services.funding.models import Invoice, Payment
 
@@ -115,12 +116,14 @@ def record_payment(session: Session, principal: Principal, request: PaymentReque
         raise Conflict(
             f"SP2D reference {request.reference!r} is already recorded for village {invoice.village_code}"
         ) from None
+    paid_before = fully_paid_workers(session, invoice.id)
     invoice.paid_idr += request.amount_idr
     invoice.version += 1
     session.flush()
     allocate(session, invoice.id)
     settle_statuses(session, invoice_id=invoice.id)
     session.refresh(invoice)
+    publish_payment_received(session, invoice, payment, paid_before)
     return payment
 
 

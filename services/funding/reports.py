@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.common.timeutil import utcnow
 from services.funding.agreements import agreement_view, committed_by_agreement
+from services.funding.events import publish_lapses
 from services.funding.models import FundedWorker, FundingAgreement
 from services.funding.pricing import FundingSource, Period, PricingError, quote, schedule_for
 from services.funding.rates import period_from_index, period_index, schedules_in_force
@@ -99,14 +100,21 @@ def arrears(session: Session, village_code: str | None, as_of: dt.date) -> list[
 
 
 def mark_lapsed(session: Session, as_of: dt.date) -> list[str]:
-    """Mark (in funding's copy) every worker with more than 3 unpaid covered months as lapsed."""
+    """Lapse every ``active`` worker with more than 3 unpaid covered months (DESIGN §7).
+
+    Only ``active`` workers lapse: one who never paid is still ``registered`` and stays so. Funding's copy
+    is marked at once and ``coverage.lapsed`` tells the registry, which owns the status.
+    """
     over = text(f"""
-        SELECT u.worker_id FROM ({_UNPAID_MONTHS_SQL}) u JOIN funded_workers w ON w.worker_id = u.worker_id
-        WHERE u.unpaid_months > :limit AND w.status NOT IN ('lapsed', 'deceased', 'inactive')
+        SELECT u.worker_id, w.village_code, u.unpaid_months
+        FROM ({_UNPAID_MONTHS_SQL}) u JOIN funded_workers w ON w.worker_id = u.worker_id
+        WHERE u.unpaid_months > :limit AND w.status = 'active'
         ORDER BY u.worker_id
     """).bindparams(bindparam("as_of", type_=Date()))
     params = {"as_of": as_of, "limit": LAPSE_AFTER_UNPAID_MONTHS}
-    worker_ids = [str(r[0]) for r in session.execute(over, params)]
+    lapsed = [(str(r[0]), str(r[1]), int(r[2])) for r in session.execute(over, params)]
+    worker_ids = [worker_id for worker_id, _, _ in lapsed]
+    publish_lapses(session, lapsed, as_of)
     if worker_ids:
         session.execute(
             FundedWorker.__table__.update()  # type: ignore[attr-defined]

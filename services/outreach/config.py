@@ -18,9 +18,10 @@ class OutreachSettings(ComponentSettings):
     # Where lead conversion registers workers and where worker counts come from.
     registry_url: str = "http://127.0.0.1:8001"
     registry_timeout_seconds: float = 10.0
-    # "registry": refresh the local worker counts from the registry on each progress request;
-    # "local": trust the local table as it is (kept current by events, or seeded by a bench).
-    counts_source: Literal["registry", "local"] = "registry"
+    # "local" (default): the counts table as registry events keep it (services/outreach/events.py);
+    # "registry": also refresh it from the registry's counts on each progress request (a repair tool
+    # for a copy that missed events, e.g. restored from an older backup).
+    counts_source: Literal["registry", "local"] = "local"
 
 
 @lru_cache(maxsize=1)

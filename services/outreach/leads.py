@@ -18,6 +18,7 @@ from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import utcnow
 from services.outreach import officers
+from services.outreach.events import publish_lead_converted
 from services.outreach.exceptions import LeadNotFound
 from services.outreach.models import Lead
 from services.outreach.registry_client import RegistryClient
@@ -168,6 +169,7 @@ def convert(
     if lead.occupation is None:
         lead.occupation = occupation
     session.flush()
+    publish_lead_converted(session, lead)
     return LeadConvertOut(
         lead_id=lead.id,
         worker_id=registration.worker_id,

@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from services.common.app import create_service_app
 from services.outreach import progress
 from services.outreach.config import OutreachSettings, get_settings
+from services.outreach.events import outreach_inbox
+from services.outreach.models import outbox
 from services.outreach.registry_client import install_registry_client
 from services.outreach.router import internal_router, router
 
@@ -23,4 +25,6 @@ def create_app(settings: OutreachSettings | None = None) -> FastAPI:
         description="Officers, village assignments, sessions, offline field sync, leads and targets.",
         routers=[router, internal_router],
         on_startup=[install_registry_client, _warm_area_reference],
+        inbox=outreach_inbox,
+        outbox=outbox,
     )

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime, make_metadata
+from services.common.events import make_inbox_table, make_outbox_table
 from services.common.idempotency import make_idempotency_table
 
 
@@ -32,6 +33,9 @@ class OutreachBase(DeclarativeBase):
 
 
 idempotency_keys = make_idempotency_table(OutreachBase.metadata)
+# Events this service publishes (same transaction as the change) and the ids of those it has applied.
+outbox = make_outbox_table(OutreachBase.metadata)
+inbox = make_inbox_table(OutreachBase.metadata)
 
 
 class Officer(OutreachBase):
@@ -186,6 +190,18 @@ class VillageWorkerCount(OutreachBase):
     inactive: Mapped[int] = mapped_column(Integer)
     deceased: Mapped[int] = mapped_column(Integer)
     refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class WorkerTally(OutreachBase):
+    """Each registry worker's village and status as the last applied event said (version-guarded), so
+    an event moves exactly one worker between the per-village counters."""
+
+    __tablename__ = "worker_tallies"
+
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    village_code: Mapped[str] = mapped_column(String(13))
+    status: Mapped[str] = mapped_column(String(12))
+    version: Mapped[int] = mapped_column(Integer)
 
 
 # Tables filled by migrations or loaders (reference data): tests keep them between cases.

@@ -39,6 +39,7 @@ from services.common.principal import Principal, PrincipalKind
 from services.common.timeutil import today_in_area, utcnow
 from services.registry import duplicates
 from services.registry.access import require_read, require_write
+from services.registry.events import emit_imported_workers
 from services.registry.exceptions import ImportNotFound
 from services.registry.models import Worker, WorkerImport, WorkerImportRow
 from services.registry.validation import (
@@ -350,6 +351,7 @@ def process_import(
         writer.write(staged, results)
     writer.close()
     duplicates.detect_for_workers(session, lambda w: w.import_id == import_id)
+    emit_imported_workers(session, import_id)
     return _count_results(session, import_id)
 
 

@@ -12,7 +12,9 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from services.common.timeutil import utcnow
+from services.common.events import EventType
+from services.common.timeutil import today_in_area, utcnow
+from services.registry.events import deactivation_data, emit_worker_event
 from services.registry.exceptions import IllegalTransition
 from services.registry.history import record_changes
 from services.registry.models import Worker
@@ -63,6 +65,26 @@ def change_status(
     after = {f: getattr(worker, f) for f in fields}
     record_changes(session, worker.id, actor=actor, before=before, after=after, note=note)
     session.flush()
+    _publish_status(session, worker, current, target, reason=reason, effective_date=effective_date)
+
+
+def _publish_status(
+    session: Session,
+    worker: Worker,
+    before: WorkerStatus,
+    target: WorkerStatus,
+    *,
+    reason: str | None,
+    effective_date: dt.date | None,
+) -> None:
+    """One event per status change, in the same transaction: the other services' copies follow."""
+    if target is S.active:
+        emit_worker_event(session, EventType.coverage_activated, worker, previous_status=before.value)
+    elif target in (S.inactive, S.deceased):
+        data = deactivation_data(reason, effective_date or today_in_area(worker.village_code))
+        emit_worker_event(session, EventType.worker_deactivated, worker, **data)
+    else:
+        emit_worker_event(session, EventType.worker_updated, worker, changed=["status"])
 
 
 DeactivationReason = WorkerDeactivationReason

@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from services.common.app import create_service_app
 from services.common.wilayah import reference_village_codes
 from services.registry.config import RegistrySettings, get_settings
+from services.registry.inbox import registry_inbox
+from services.registry.models import outbox
 from services.registry.router import (
     areas_router,
     candidates_router,
@@ -28,4 +30,6 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         description="Workers (NIK, village, occupation, coverage status) and Indonesia's area codes.",
         routers=[areas_router, workers_router, counts_router, imports_router, candidates_router],
         on_startup=[_load_reference_villages],
+        inbox=registry_inbox,
+        outbox=outbox,
     )

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime, make_metadata
+from services.common.events import make_inbox_table, make_outbox_table
 from services.common.idempotency import make_idempotency_table
 
 
@@ -168,6 +169,9 @@ class DuplicateCandidate(RegistryBase):
 
 
 idempotency_keys = make_idempotency_table(RegistryBase.metadata)
+# Events this service publishes (same transaction as the change) and the ids of those it has applied.
+outbox = make_outbox_table(RegistryBase.metadata)
+inbox = make_inbox_table(RegistryBase.metadata)
 
 # Tables filled by migrations or loaders (reference data): tests keep them between cases.
 REFERENCE_TABLES: frozenset[str] = frozenset({"areas"})

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict, ValidationProblem
+from services.common.events import EventType
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import today_in_area, utcnow
@@ -31,6 +32,7 @@ from services.registry.access import (
     village_clause,
 )
 from services.registry.areas import get_area
+from services.registry.events import emit_worker_event
 from services.registry.exceptions import DuplicateNik, InvalidWorker, UnknownArea, WorkerNotFound
 from services.registry.history import record_changes
 from services.registry.lifecycle import LIVING, change_status
@@ -127,6 +129,7 @@ def create_worker(session: Session, principal: Principal, data: WorkerInput) -> 
         raise _duplicate_nik(session, principal, valid.nik) from None
     duplicates.detect_for_workers(session, lambda w: w.id == worker.id)
     session.flush()
+    emit_worker_event(session, EventType.worker_registered, worker)
     return worker
 
 
@@ -249,6 +252,8 @@ def update_worker(
         raise _duplicate_nik(session, principal, valid.nik or "") from None
     record_changes(session, worker.id, actor=principal.actor, before=before, after=after)
     session.flush()
+    changed = sorted(f for f, v in after.items() if before[f] != v)
+    emit_worker_event(session, EventType.worker_updated, worker, changed=changed)
     return worker
 
 

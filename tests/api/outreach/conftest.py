@@ -47,7 +47,9 @@ def registry_url(registry_server: Registry) -> str:
 def outreach(
     service_client: Callable[..., TestClient], registry_server: Registry, registry: FakeRegistry
 ) -> TestClient:
-    return service_client("outreach", registry_url=registry_server.url)
+    # These tests drive counts through the fake registry (the repair mode); event-kept counts, the
+    # default, are tested in test_events.py.
+    return service_client("outreach", registry_url=registry_server.url, counts_source="registry")
 
 
 OfficerMaker = Callable[..., tuple[int, dict[str, str]]]

@@ -164,7 +164,9 @@ def test_progress_tenancy_and_validation(outreach: TestClient, make_officer: Off
 
 
 def test_progress_uses_stale_counts_when_registry_is_down(service_client: object) -> None:
-    outreach = service_client("outreach", registry_url="http://127.0.0.1:9")  # type: ignore[operator]
+    outreach = service_client(  # type: ignore[operator]
+        "outreach", registry_url="http://127.0.0.1:9", counts_source="registry"
+    )
     response = outreach.get("/v1/outreach-progress", params={"area": JAVA}, headers=REPORTS)
     assert response.status_code == 200 and response.json()["counts_refreshed_at"] is None
 

@@ -1,0 +1,100 @@
+"""What the registry tells the other services: worker events written to its outbox.
+
+Every event about a worker carries the worker's snapshot (``worker``: id, village, occupation, declared
+income, programs, status, version), so a receiver can keep its own copy current from any one event and
+ignore one older than what it holds (``version``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from services.common.db import UTCDateTime
+from services.common.events import EventType, NewEvent, Outbox
+from services.common.timeutil import utcnow
+from services.registry.models import Worker, outbox
+
+registry_outbox = Outbox(outbox, "registry")
+
+
+def worker_snapshot(worker: Worker) -> dict[str, Any]:
+    return {
+        "id": worker.id,
+        "village_code": worker.village_code,
+        "occupation": worker.occupation,
+        "declared_income_idr": worker.declared_income_idr,
+        "programs": worker.programs.split(","),
+        "funding": worker.funding,
+        "status": worker.status,
+        "version": worker.version,
+        "temporary": worker.nik is None,
+        "officer_id": worker.officer_id,
+    }
+
+
+def emit_worker_event(session: Session, event_type: EventType, worker: Worker, **extra: Any) -> None:
+    data = {"worker": worker_snapshot(worker), **extra}
+    registry_outbox.emit(session, NewEvent(event_type, "worker", worker.id, worker.village_code, data))
+
+
+# The two canonical programme lists (validation.py) as JSON, so SQL can build the snapshot without
+# splitting strings (SQLite has no split function).
+_PROGRAMS_JSON = 'CASE w.programs WHEN \'JKK,JKM\' THEN \'["JKK","JKM"]\' ELSE \'["JKK","JKM","JHT"]\' END'
+
+
+def _snapshot_sql(dialect: str) -> str:
+    if dialect == "postgresql":
+        return (
+            "json_build_object('worker', json_build_object('id', w.id, 'village_code', w.village_code, "
+            "'occupation', w.occupation, 'declared_income_idr', w.declared_income_idr, "
+            f"'programs', ({_PROGRAMS_JSON})::json, 'funding', w.funding, 'status', w.status, "
+            "'version', w.version, 'temporary', w.nik IS NULL, 'officer_id', w.officer_id))::text"
+        )
+    return (
+        "json_object('worker', json_object('id', w.id, 'village_code', w.village_code, "
+        "'occupation', w.occupation, 'declared_income_idr', w.declared_income_idr, "
+        f"'programs', json({_PROGRAMS_JSON}), 'funding', w.funding, 'status', w.status, "
+        "'version', w.version, 'temporary', json(CASE WHEN w.nik IS NULL THEN 'true' ELSE 'false' END), "
+        "'officer_id', w.officer_id))"
+    )
+
+
+def _event_id_sql(dialect: str) -> str:
+    if dialect == "postgresql":
+        return "gen_random_uuid()::text"
+    # A random version-4 shaped UUID from SQLite's randomblob.
+    return (
+        "lower(substr(w.h, 1, 8) || '-' || substr(w.h, 9, 4) || '-4' || substr(w.h, 14, 3) || '-' || "
+        "substr('89ab', 1 + (abs(random()) % 4), 1) || substr(w.h, 18, 3) || '-' || substr(w.h, 21, 12))"
+    )
+
+
+def emit_imported_workers(session: Session, import_id: str) -> int:
+    """``worker.registered`` for every worker an import registered, in one ``INSERT … SELECT``."""
+    dialect = session.get_bind().dialect.name
+    source = (
+        "(SELECT x.*, hex(randomblob(16)) AS h FROM workers x WHERE x.import_id = :import_id)"
+        if dialect == "sqlite"
+        else "(SELECT x.* FROM workers x WHERE x.import_id = :import_id)"
+    )
+    result = session.execute(
+        text(
+            "INSERT INTO outbox (id, type, source, aggregate_type, aggregate_id, village_code, occurred_at, "
+            "data, delivered_to, attempts, next_attempt_at) "
+            f"SELECT {_event_id_sql(dialect)}, :type, 'registry', 'worker', w.id, w.village_code, :now, "
+            f"{_snapshot_sql(dialect)}, '', 0, :now FROM {source} w ORDER BY w.created_at, w.id"
+        ).bindparams(
+            bindparam("import_id", import_id),
+            bindparam("type", EventType.worker_registered.value),
+            bindparam("now", utcnow(), type_=UTCDateTime()),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def deactivation_data(reason: str | None, effective_date: dt.date | None) -> dict[str, Any]:
+    return {"reason": reason, "effective_date": effective_date.isoformat() if effective_date else None}
