@@ -7,10 +7,11 @@ claim a batch of pending events, deliver them, record who acknowledged, commit. 
   the relay's signed token. An event is published once every subscriber of its type acknowledged it;
   ``delivered_to`` remembers partial success so a retry only goes to the ones still missing.
 - **NATS JetStream** (``SASAR_EVENT_BROKER=nats://…``): the relay publishes each event to the durable
-  stream ``SASAR_EVENTS`` (subject ``sasar.events.<type>``, ``Nats-Msg-Id`` = event id so a re-publish is
-  dropped by the stream) and, per receiving service, pulls from its durable consumer ``sasar-<service>``
-  and hands the events to that service's ``/internal/events``, acknowledging each only after the service
-  committed it (explicit ack; a failure is nak'ed with a delay and redelivered).
+  stream ``SASAR_EVENTS`` (subject ``sasar.events.<type>``; both are settings; ``Nats-Msg-Id`` = event
+  id, so a re-publish is dropped by the stream) and, per receiving service, pulls from its durable
+  consumer ``sasar-<service>`` and hands the events to that service's ``/internal/events``,
+  acknowledging each only after the service committed it (explicit ack; a failure is nak'ed with a
+  delay and redelivered).
 
 Ordering: a batch takes only the *oldest pending* event of each aggregate (``NOT EXISTS`` an earlier
 pending one), so a later event of an aggregate is never delivered before an earlier one has been, even
@@ -25,10 +26,11 @@ import asyncio
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import json
 import os
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -55,8 +57,6 @@ from services.common.timeutil import utcnow
 
 log = structlog.get_logger("sasar.relay")
 
-STREAM = "SASAR_EVENTS"
-SUBJECT_PREFIX = "sasar.events."
 NATS_PUBLISHER = "nats"  # the one "subscriber" of an event when the broker fans out
 
 
@@ -67,6 +67,9 @@ class RelaySettings(ComponentSettings):
 
     component: str = "relay"
     event_broker: str | None = Field(default=None, validation_alias=AliasChoices("SASAR_EVENT_BROKER"))
+    # One stream per deployment; tests give each running system its own.
+    nats_stream: str = "SASAR_EVENTS"
+    nats_subject_prefix: str = "sasar.events"
     registry_url: str = "http://127.0.0.1:8001"
     funding_url: str = "http://127.0.0.1:8002"
     outreach_url: str = "http://127.0.0.1:8003"
@@ -335,8 +338,12 @@ async def post_events(
 class NatsTransport:
     """Publishes to the durable stream; :meth:`consume` feeds each service from its durable consumer."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, *, stream: str = "SASAR_EVENTS", subject_prefix: str = "sasar.events"
+    ) -> None:
         self.url = url
+        self.stream = stream
+        self.prefix = subject_prefix.rstrip(".") + "."
         self.nc: Any = None
         self.js: Any = None
 
@@ -347,8 +354,8 @@ class NatsTransport:
         self.nc = await nats.connect(self.url, max_reconnect_attempts=-1)
         self.js = self.nc.jetstream()
         config = StreamConfig(
-            name=STREAM,
-            subjects=[SUBJECT_PREFIX + ">"],
+            name=self.stream,
+            subjects=[self.prefix + ">"],
             duplicate_window=600.0,  # a re-published event (relay crashed before recording) is dropped
             max_age=float(dt.timedelta(days=7).total_seconds()),
         )
@@ -366,9 +373,9 @@ class NatsTransport:
             envelope = event.envelope
             try:
                 await self.js.publish(
-                    SUBJECT_PREFIX + envelope.type,
+                    self.prefix + envelope.type,
                     envelope.model_dump_json().encode(),
-                    stream=STREAM,
+                    stream=self.stream,
                     headers={"Nats-Msg-Id": envelope.id},
                 )
                 outcomes[envelope.id] = Outcome(acked={NATS_PUBLISHER})
@@ -380,7 +387,6 @@ class NatsTransport:
         self, component: str, base_url: str, secret: str, stop: asyncio.Event, *, batch: int = 100
     ) -> None:
         """Pull ``component``'s durable consumer and apply each message through its /internal/events."""
-        from nats.errors import TimeoutError as NatsTimeout
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
         durable = f"sasar-{component}"
@@ -390,16 +396,18 @@ class NatsTransport:
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=30.0,
             max_ack_pending=10_000,
-            filter_subject=SUBJECT_PREFIX + ">",
+            filter_subject=self.prefix + ">",
         )
-        subscription = await self.js.pull_subscribe(SUBJECT_PREFIX + ">", durable=durable, config=config)
+        subscription = await self.js.pull_subscribe(
+            self.prefix + ">", durable=durable, stream=self.stream, config=config
+        )
         wanted = {t.value for t in SUBSCRIPTIONS[component]}
         backoff = 0.5
         async with httpx.AsyncClient(timeout=10.0) as client:
             while not stop.is_set():
                 try:
                     messages = await subscription.fetch(batch, timeout=1.0)
-                except NatsTimeout:
+                except TimeoutError:  # nats' own TimeoutError is a subclass; both mean "nothing yet"
                     continue
                 ours = []
                 for message in messages:
@@ -492,6 +500,19 @@ async def _source_loop(
             await _sleep_or_stop(stop, settings.poll_interval_seconds)
 
 
+async def _supervised(name: str, factory: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
+    """Run a relay loop; if it dies of an unexpected error, log it and start it again after a pause."""
+    while not stop.is_set():
+        try:
+            await factory()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("relay loop crashed; restarting", loop=name, error=repr(exc))
+            await _sleep_or_stop(stop, 1.0)
+
+
 async def run_relay(
     settings: RelaySettings, database_urls: Mapping[str, str], stop: asyncio.Event | None = None
 ) -> None:
@@ -502,7 +523,9 @@ async def run_relay(
     transport: Transport
     tasks: list[asyncio.Task[None]] = []
     if settings.event_broker:
-        nats_transport = NatsTransport(settings.event_broker)
+        nats_transport = NatsTransport(
+            settings.event_broker, stream=settings.nats_stream, subject_prefix=settings.nats_subject_prefix
+        )
         await nats_transport.connect()
         transport = nats_transport
         urls = settings.subscriber_urls()
@@ -519,7 +542,9 @@ async def run_relay(
         transport="nats" if settings.event_broker else "http",
         sources=[s.component for s in sources],
     )
-    tasks.extend(asyncio.create_task(_source_loop(s, transport, settings, stop)) for s in sources)
+    for source in sources:
+        loop = functools.partial(_source_loop, source, transport, settings, stop)
+        tasks.append(asyncio.create_task(_supervised(f"publish {source.component}", loop, stop)))
     try:
         await stop.wait()
     finally:

@@ -6,7 +6,9 @@ Each flow uses its own villages, so flows sharing one running system do not see 
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,6 +17,17 @@ import pytest
 from tests.e2e.system import RunningSystem
 
 pytestmark = pytest.mark.e2e
+
+
+def eventually(probe: Callable[[], Any], expected: Any, timeout: float = 10.0) -> bool:
+    """Poll ``probe`` until it returns ``expected`` (events arrive within seconds, not at once)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if probe() == expected:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -347,14 +360,18 @@ def test_officer_outreach_flow(system: RunningSystem) -> None:
     assert str(worker.json()["officer_id"]) == str(officer_id)
     assert worker.json()["status"] == "registered"
 
-    progress = httpx.get(
-        f"{gateway}/v1/outreach-progress?area=33.26.15.2001&year={start.year}",
-        headers=bearer(admin),
-        timeout=30,
-    )
-    assert progress.status_code == 200, progress.text
-    body = progress.json()
-    assert (body["registered"], body["conversions"], body["covered"], body["target"]) == (1, 1, 0, 100)
+    # Counts follow the registry's events (the relay runs beside the services): wait for delivery.
+    def progress() -> tuple[int, int, int, int]:
+        response = httpx.get(
+            f"{gateway}/v1/outreach-progress?area=33.26.15.2001&year={start.year}",
+            headers=bearer(admin),
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return (body["registered"], body["conversions"], body["covered"], body["target"])
+
+    assert eventually(progress, (1, 1, 0, 100))
 
 
 def test_stopping_funding_shows_in_readiness_and_its_routes_answer_503(system: RunningSystem) -> None:

@@ -1,0 +1,219 @@
+"""Issue 10's "done when", through the gateway with every process running (relay included), over the
+embedded transport and over NATS JetStream: a paid invoice makes its workers covered within seconds, also
+when the registry was down while the village paid."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.system import COMPONENT_APPS, RunningSystem
+from tests.e2e.test_flows import bearer, client_token, eventually, register_worker, village_key
+from tests.support import DatabaseFactory
+
+pytestmark = pytest.mark.e2e
+
+NATS_URL = os.environ.get("SASAR_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+def nats_reachable() -> bool:
+    host, _, port = NATS_URL.removeprefix("nats://").partition(":")
+    try:
+        with socket.create_connection((host, int(port or 4222)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+async def _delete_stream(name: str) -> None:
+    import nats
+
+    connection = await nats.connect(NATS_URL)
+    try:
+        await connection.jetstream().delete_stream(name)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def nats_system(
+    databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory, postgres_url: str | None
+) -> Iterator[RunningSystem]:
+    """The whole system with SASAR_EVENT_BROKER set: its own stream, so runs never share events."""
+    if not nats_reachable():
+        if os.environ.get("CI"):
+            pytest.fail(f"NATS is required in CI but not reachable at {NATS_URL}")
+        pytest.skip("NATS not reachable")
+    backend = "postgres" if postgres_url else "sqlite"
+    tag = uuid.uuid4().hex[:10]
+    stream = f"SASAR_TEST_{tag.upper()}"
+    urls = {component: databases.url(component, backend, fresh=True) for component in COMPONENT_APPS}
+    running = RunningSystem(
+        database_urls=urls,
+        log_dir=tmp_path_factory.mktemp("e2e-nats"),
+        extra_env={
+            "SASAR_EVENT_BROKER": NATS_URL,
+            "SASAR_RELAY_NATS_STREAM": stream,
+            "SASAR_RELAY_NATS_SUBJECT_PREFIX": f"sasar.test{tag}",
+        },
+    )
+    running.start_all()
+    try:
+        yield running
+    finally:
+        running.stop_all()
+        asyncio.run(_delete_stream(stream))
+
+
+def bill(system: RunningSystem, admin: str, period: str) -> dict[str, Any]:
+    """Start a billing run and wait for it (202 + job when the run is a durable job)."""
+    response = httpx.post(
+        system.gateway + "/v1/billing-runs", json={"period": period}, headers=bearer(admin), timeout=120
+    )
+    assert response.status_code in (200, 201, 202), response.text
+    body: dict[str, Any] = response.json()
+    if response.status_code != 202:
+        return body
+    location = response.headers.get("Location") or f"/v1/jobs/{body['id']}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        job = httpx.get(system.gateway + location, headers=bearer(admin), timeout=10).json()
+        if job["status"] in ("succeeded", "failed"):
+            assert job["status"] == "succeeded", job
+            result: dict[str, Any] = job["result"]
+            return result
+        time.sleep(0.2)
+    raise AssertionError("billing job did not finish")
+
+
+def funded_village(
+    system: RunningSystem, village: str, niks: list[str]
+) -> tuple[str, list[str], dict[str, Any]]:
+    """A village with workers on an active agreement and its December invoice: (key, worker ids, invoice)."""
+    key = village_key(system, village)
+    workers = [register_worker(system, key, village, nik)["id"] for nik in niks]
+    gateway = system.gateway
+    agreement = httpx.post(
+        f"{gateway}/v1/funding-agreements",
+        json={
+            "village_code": village,
+            "fiscal_year": 2026,
+            "source": "dana_desa",
+            "legal_reference": f"Perkades {village} No. 3 Tahun 2026",
+            "budget_ceiling_idr": 10_000_000,
+            "start_period": "2026-12",
+            "end_period": "2026-12",
+            "programs": ["JKK", "JKM"],
+        },
+        headers=bearer(key),
+        timeout=10,
+    )
+    assert agreement.status_code == 201, agreement.text
+    agreement_id = agreement.json()["id"]
+    members = httpx.post(
+        f"{gateway}/v1/funding-agreements/{agreement_id}/members",
+        json={"worker_ids": workers},
+        headers=bearer(key),
+        timeout=30,
+    )
+    assert members.status_code == 200, members.text
+    assert [r["status"] for r in members.json()["results"]] == ["added"] * len(workers), members.text
+    activated = httpx.post(f"{gateway}/v1/funding-agreements/{agreement_id}/activate", headers=bearer(key))
+    assert activated.status_code == 200, activated.text
+    admin = client_token(system, f"billing {village}", "funding:admin")
+    bill(system, admin, "2026-12")
+    invoices = httpx.get(f"{gateway}/v1/invoices?period=2026-12", headers=bearer(key), timeout=10).json()
+    [invoice] = invoices["items"]
+    return key, workers, invoice
+
+
+def pay(system: RunningSystem, key: str, invoice: dict[str, Any]) -> None:
+    payment = {
+        "invoice_id": invoice["id"],
+        "amount_idr": invoice["total_idr"],
+        "paid_on": "2026-12-05",
+        "method": "bank_transfer",
+        "reference": f"SP2D/{uuid.uuid4().hex[:8]}/2026",
+    }
+    headers = {**bearer(key), "Idempotency-Key": str(uuid.uuid4())}
+    paid = httpx.post(system.gateway + "/v1/payments", json=payment, headers=headers, timeout=10)
+    assert paid.status_code == 201, paid.text
+
+
+def statuses(system: RunningSystem, key: str, workers: list[str]) -> list[str]:
+    return [
+        httpx.get(f"{system.gateway}/v1/workers/{w}", headers=bearer(key), timeout=10).json()["status"]
+        for w in workers
+    ]
+
+
+def status_history(system: RunningSystem, key: str, worker_id: str) -> list[tuple[str, str]]:
+    response = httpx.get(f"{system.gateway}/v1/workers/{worker_id}/history", headers=bearer(key), timeout=10)
+    assert response.status_code == 200, response.text
+    return [(h["before"], h["after"]) for h in response.json()["items"] if h["field"] == "status"]
+
+
+def test_a_paid_invoice_makes_its_workers_active_within_5_seconds(system: RunningSystem) -> None:
+    paid_invoice_activates_workers(system)
+
+
+def test_over_nats_a_paid_invoice_makes_its_workers_active_within_5_seconds(
+    nats_system: RunningSystem,
+) -> None:
+    paid_invoice_activates_workers(nats_system)
+
+
+def test_a_payment_made_while_the_registry_is_down_arrives_once_it_is_back(system: RunningSystem) -> None:
+    payment_survives_registry_restart(system)
+
+
+def test_over_nats_a_payment_made_while_the_registry_is_down_arrives_once_it_is_back(
+    nats_system: RunningSystem,
+) -> None:
+    payment_survives_registry_restart(nats_system)
+
+
+def paid_invoice_activates_workers(system: RunningSystem) -> None:
+    niks = [f"33261502028{n}0001" for n in range(3)]
+    key, workers, invoice = funded_village(system, "33.26.15.2004", niks)
+    assert statuses(system, key, workers) == ["registered"] * 3
+    started = time.monotonic()
+    pay(system, key, invoice)
+    assert eventually(lambda: statuses(system, key, workers), ["active"] * 3, timeout=5.0)
+    elapsed = time.monotonic() - started
+    assert elapsed < 5.0
+    for worker in workers:
+        assert status_history(system, key, worker) == [("registered", "active")]
+    # Outreach's covered count follows the registry's coverage.activated events.
+    reader = client_token(system, "progress reader", "reports:read")
+
+    def covered() -> tuple[int, int]:
+        body = httpx.get(
+            f"{system.gateway}/v1/outreach-progress?area=33.26.15.2004&year=2026", headers=bearer(reader)
+        ).json()
+        return body["registered"], body["covered"]
+
+    assert eventually(covered, (3, 3))
+
+
+def payment_survives_registry_restart(system: RunningSystem) -> None:
+    niks = [f"33261503038{n}0001" for n in range(2)]
+    key, workers, invoice = funded_village(system, "33.26.15.2005", niks)
+    system.stop("registry")
+    try:
+        pay(system, key, invoice)  # funding records it; the event waits in funding's outbox
+        time.sleep(1.0)  # the relay tries, fails and backs off meanwhile
+    finally:
+        system.start("registry")
+    assert eventually(lambda: statuses(system, key, workers), ["active"] * 2, timeout=15.0)
+    time.sleep(1.0)  # any duplicate delivery would have landed by now
+    for worker in workers:
+        assert status_history(system, key, worker) == [("registered", "active")]
