@@ -1,16 +1,21 @@
 """What funding asks the registry about a worker it is asked to fund (over HTTP, never its tables).
 
 The answer is stored as funding's own copy (:class:`~services.funding.models.FundedWorker`) so that
-billing never calls another service; registry events will refresh the same rows later.
+billing never calls another service; registry events keep the same rows current.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from services.common.http import ServiceClient
 from services.common.principal import Principal, PrincipalKind
+from services.funding.models import FundedWorker
 
 FUNDING_PRINCIPAL = Principal(
     kind=PrincipalKind.internal, subject="funding", scopes=frozenset({"registry:read"})
@@ -60,3 +65,40 @@ class RegistryDirectory:
 
     def close(self) -> None:
         self.client.close()
+
+
+class LocalFirstDirectory:
+    """Funding's own copy of the workers first (kept current by the registry's events); the registry is
+    asked only about workers whose registration event has not arrived yet, all up front, before the
+    caller takes any lock (so no HTTP call is ever made while an agreement is locked)."""
+
+    def __init__(self, known: dict[str, RegistryWorker]) -> None:
+        self.known = known
+
+    @classmethod
+    def prefetch(
+        cls, session: Session, worker_ids: Sequence[str], remote: WorkerDirectory
+    ) -> LocalFirstDirectory:
+        wanted = list(dict.fromkeys(worker_ids))
+        known: dict[str, RegistryWorker] = {}
+        if wanted:
+            for copy in session.scalars(select(FundedWorker).where(FundedWorker.worker_id.in_(wanted))):
+                programs = ("JKK", "JKM", "JHT") if copy.has_jht else ("JKK", "JKM")
+                known[copy.worker_id] = RegistryWorker(
+                    id=copy.worker_id,
+                    village_code=copy.village_code,
+                    occupation=copy.occupation,
+                    declared_income_idr=copy.declared_income_idr,
+                    programs=programs,
+                    status=copy.status,
+                    version=copy.registry_version,
+                )
+        for worker_id in wanted:
+            if worker_id not in known:
+                worker = remote.fetch_worker(worker_id)
+                if worker is not None:
+                    known[worker_id] = worker
+        return cls(known)
+
+    def fetch_worker(self, worker_id: str) -> RegistryWorker | None:
+        return self.known.get(worker_id)

@@ -36,6 +36,7 @@ from services.funding.models import (
 )
 from services.funding.pricing import Discount, Occupation, Period, PricingError, Program, RateSchedule, quote
 from services.funding.pricing import schedule_for as pick_schedule
+from services.funding.registry_client import LocalFirstDirectory
 from services.funding.schemas import (
     MAX_ROW_ID,
     AgreementEndingOut,
@@ -358,7 +359,8 @@ def add_members(
 ) -> AgreementMembersOut:
     agreement = agreements.get_agreement(session, principal, agreement_id)
     require_writer(principal, agreement.village_code)
-    results = agreements.add_members(session, agreement, body.worker_ids, directory)
+    known = LocalFirstDirectory.prefetch(session, body.worker_ids, directory)
+    results = agreements.add_members(session, agreement, body.worker_ids, known)
     if all(r.status == "rejected" for r in results):
         # Nothing could be added: a 422 problem (budget refusals say by how much), items in `results`.
         over = [r for r in results if r.over_budget_by_idr is not None]
