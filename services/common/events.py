@@ -287,7 +287,19 @@ def verify_relay_token(token: str | None, secret: str) -> None:
 
 # --- receiver --------------------------------------------------------------------------------------
 
-Handler = Callable[[Session, EventEnvelope], None]
+Handler = Callable[[Session, Sequence[EventEnvelope]], None]
+"""Applies a run of consecutive events (in delivery order) that share the handler, in the caller's
+transaction. Handlers take runs so that a batch costs a few statements, not a few per event."""
+
+
+def one_by_one(apply: Callable[[Session, EventEnvelope], None]) -> Handler:
+    """A handler for events that are applied each on its own (rare, row-locking changes)."""
+
+    def handler(session: Session, events: Sequence[EventEnvelope]) -> None:
+        for event in events:
+            apply(session, event)
+
+    return handler
 
 
 class Inbox:
@@ -299,11 +311,17 @@ class Inbox:
         self.handlers: dict[str, Handler] = {str(kind): handler for kind, handler in handlers.items()}
 
     def apply(self, sessions: sessionmaker[Session], events: Sequence[EventEnvelope]) -> list[EventResult]:
-        """Apply ``events`` in order, one transaction each (effect + inbox row).
+        """Apply ``events`` in order: the whole batch in one transaction (effects and inbox rows), or,
+        when one of them is refused, each in its own.
 
         A domain refusal (a problem the handler raises) is recorded as ``rejected`` and not retried; a
         database failure stops the batch with ``failed`` for the rest, which the relay sends again.
         """
+        if len(events) > 1:
+            try:
+                return self._apply_batch(sessions, events)
+            except (ProblemError, DBAPIError):
+                pass  # one event refused or failed: apply them one by one, so the others still land
         results: list[EventResult] = []
         for index, event in enumerate(events):
             try:
@@ -314,41 +332,79 @@ class Inbox:
                 break
         return results
 
+    def _apply_batch(
+        self, sessions: sessionmaker[Session], events: Sequence[EventEnvelope]
+    ) -> list[EventResult]:
+        results: list[EventResult] = []
+        with sessions() as session, session.begin():
+            fresh = self._claim_many(session, events)
+            run: list[EventEnvelope] = []
+            run_handler: Handler | None = None
+            for event in events:
+                handler = self.handlers.get(event.type)
+                if event.id not in fresh:
+                    results.append(EventResult(id=event.id, status="duplicate"))
+                    continue
+                fresh.discard(event.id)  # the same id twice in one batch: the second is a duplicate
+                if run and handler is not run_handler:
+                    assert run_handler is not None
+                    run_handler(session, run)
+                    run = []
+                if handler is not None:
+                    run.append(event)
+                    run_handler = handler
+                results.append(EventResult(id=event.id, status="applied" if handler else "ignored"))
+            if run and run_handler is not None:
+                run_handler(session, run)
+            session.flush()
+        return results
+
     def _apply_one(self, sessions: sessionmaker[Session], event: EventEnvelope) -> EventResult:
         handler = self.handlers.get(event.type)
         with sessions() as session:
             try:
                 with session.begin():
-                    if not self._claim(session, event, "applied" if handler else "ignored"):
+                    if not self._claim_many(session, [event]):
                         return EventResult(id=event.id, status="duplicate")
                     if handler is not None:
-                        handler(session, event)
+                        handler(session, [event])
                         session.flush()
             except ProblemError as exc:
                 detail = str(exc.detail)
                 log.warning("event rejected", event_id=event.id, type=event.type, detail=detail)
                 with session.begin():
-                    if not self._claim(session, event, "rejected", error=detail):
+                    if not self._claim_many(session, [event], status="rejected", error=detail):
                         return EventResult(id=event.id, status="duplicate")
                 return EventResult(id=event.id, status="rejected", error=detail)
         return EventResult(id=event.id, status="applied" if handler else "ignored")
 
-    def _claim(self, session: Session, event: EventEnvelope, status: str, error: str | None = None) -> bool:
-        """Insert the inbox row first: a concurrent or earlier delivery of the same id inserts nothing
-        (on PostgreSQL it waits for the other transaction, then finds the row)."""
-        values = {
-            "event_id": event.id,
-            "type": event.type[:40],
-            "source": event.source[:20],
-            "status": status,
-            "error": error,
-            "received_at": utcnow(),
+    def _claim_many(
+        self,
+        session: Session,
+        events: Sequence[EventEnvelope],
+        *,
+        status: str | None = None,
+        error: str | None = None,
+    ) -> set[str]:
+        """Insert the inbox rows first, in one statement: ids already there (an earlier or concurrent
+        delivery; PostgreSQL waits for the other transaction) come back missing from the result."""
+        now = utcnow()
+        rows = {
+            event.id: {
+                "event_id": event.id,
+                "type": event.type[:40],
+                "source": event.source[:20],
+                "status": status or ("applied" if event.type in self.handlers else "ignored"),
+                "error": error,
+                "received_at": now,
+            }
+            for event in events
         }
         dialect = session.get_bind().dialect.name
         statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(self.table)
-        statement = statement.values(values).on_conflict_do_nothing(index_elements=["event_id"])
-        # RETURNING, not rowcount: psycopg reports -1 for a skipped ON CONFLICT row.
-        return session.execute(statement.returning(self.table.c.event_id)).first() is not None
+        statement = statement.values(list(rows.values())).on_conflict_do_nothing(index_elements=["event_id"])
+        # RETURNING, not rowcount: psycopg reports -1 for skipped ON CONFLICT rows.
+        return {str(r[0]) for r in session.execute(statement.returning(self.table.c.event_id))}
 
 
 def internal_events_router(inbox_of: Callable[[Request], Inbox]) -> APIRouter:

@@ -368,9 +368,9 @@ class NatsTransport:
         return frozenset({NATS_PUBLISHER})
 
     async def deliver(self, events: Sequence[PendingEvent]) -> dict[str, Outcome]:
-        outcomes: dict[str, Outcome] = {}
-        for event in events:
-            envelope = event.envelope
+        # A batch holds at most one event per aggregate, so publishing them concurrently keeps the
+        # per-aggregate order (the next event of an aggregate waits for this one to be recorded).
+        async def publish(envelope: EventEnvelope) -> Outcome:
             try:
                 await self.js.publish(
                     self.prefix + envelope.type,
@@ -378,10 +378,13 @@ class NatsTransport:
                     stream=self.stream,
                     headers={"Nats-Msg-Id": envelope.id},
                 )
-                outcomes[envelope.id] = Outcome(acked={NATS_PUBLISHER})
+                return Outcome(acked={NATS_PUBLISHER})
             except Exception as exc:  # any publish failure is retried with backoff
-                outcomes[envelope.id] = Outcome(error=f"nats publish failed ({type(exc).__name__})")
-        return outcomes
+                return Outcome(error=f"nats publish failed ({type(exc).__name__})")
+
+        envelopes = [event.envelope for event in events]
+        outcomes = await asyncio.gather(*(publish(envelope) for envelope in envelopes))
+        return {envelope.id: outcome for envelope, outcome in zip(envelopes, outcomes, strict=True)}
 
     async def consume(
         self, component: str, base_url: str, secret: str, stop: asyncio.Event, *, batch: int = 100
@@ -406,7 +409,9 @@ class NatsTransport:
         async with httpx.AsyncClient(timeout=10.0) as client:
             while not stop.is_set():
                 try:
-                    messages = await subscription.fetch(batch, timeout=1.0)
+                    # A short expiry: once messages trickle in, fetch waits for a full batch or the
+                    # expiry, so this bounds the latency it adds (an idle poll costs one request).
+                    messages = await subscription.fetch(batch, timeout=0.1)
                 except TimeoutError:  # nats' own TimeoutError is a subclass; both mean "nothing yet"
                     continue
                 ours = []
@@ -435,7 +440,7 @@ class NatsTransport:
 
     async def close(self) -> None:
         if self.nc is not None:
-            await self.nc.drain()
+            await self.nc.close()
 
 
 # --- the loop ------------------------------------------------------------------------------------
@@ -447,23 +452,34 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def relay_once(source: Source, transport: Transport, *, batch_size: int, max_backoff: float) -> int:
-    """Claim, deliver and record one batch; the number of events handled (0: nothing was due)."""
+    """Claim, deliver and record one batch; the number of events handled (0: nothing was due).
+
+    Each database step runs in one worker-thread call (statement and commit together), so a write lock
+    is never held while the event loop is busy elsewhere.
+    """
     connection = await asyncio.to_thread(source.engine.connect)
     try:
-        transaction = await asyncio.to_thread(connection.begin)
-        events = await asyncio.to_thread(source.claim, connection, batch_size)
+        transaction = connection.begin()
+
+        def claim() -> list[PendingEvent]:
+            events = source.claim(connection, batch_size)
+            if not events or source.sqlite:
+                # SQLite: nothing to hold (one relay per file), and a read snapshot kept across the
+                # delivery could not be upgraded to a write once the service has committed meanwhile.
+                transaction.commit()
+            return events
+
+        events = await asyncio.to_thread(claim)
         if not events:
-            await asyncio.to_thread(transaction.commit)
             return 0
-        if source.sqlite:
-            # No lock to hold (one relay per SQLite file), and a read snapshot kept across the delivery
-            # could not be upgraded to a write once the service has committed meanwhile.
-            await asyncio.to_thread(transaction.commit)
         outcomes = await transport.deliver(events)
-        if source.sqlite:
-            transaction = await asyncio.to_thread(connection.begin)
-        await asyncio.to_thread(source.record, connection, events, outcomes, transport, max_backoff)
-        await asyncio.to_thread(transaction.commit)
+
+        def record() -> None:
+            current = connection.begin() if source.sqlite else transaction
+            source.record(connection, events, outcomes, transport, max_backoff)
+            current.commit()
+
+        await asyncio.to_thread(record)
         return len(events)
     finally:
         await asyncio.to_thread(connection.close)

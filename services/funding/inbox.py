@@ -8,26 +8,34 @@ the registry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from services.common.events import EventEnvelope, EventType, Handler, Inbox
 from services.funding.agreements import upsert_worker_copies
 from services.funding.models import inbox
-from services.funding.registry_client import parse_worker
+from services.funding.registry_client import RegistryWorker, parse_worker
 
 
-def on_worker_snapshot(session: Session, event: EventEnvelope) -> None:
-    """Refresh the worker copy; an event older than the copy (lower version) changes nothing."""
-    snapshot = event.data.get("worker")
-    if not isinstance(snapshot, dict):
-        return
-    upsert_worker_copies(session, [parse_worker(snapshot)], only_newer=True)
+def on_worker_snapshots(session: Session, events: Sequence[EventEnvelope]) -> None:
+    """Refresh the copies in one upsert; an event older than the copy (lower version) changes nothing."""
+    latest: dict[str, RegistryWorker] = {}
+    for event in events:
+        snapshot = event.data.get("worker")
+        if not isinstance(snapshot, dict):
+            continue
+        worker = parse_worker(snapshot)
+        held = latest.get(worker.id)
+        if held is None or (worker.version or 0) > (held.version or 0):
+            latest[worker.id] = worker
+    upsert_worker_copies(session, list(latest.values()), only_newer=True)
 
 
 HANDLERS: dict[EventType, Handler] = {
-    EventType.worker_registered: on_worker_snapshot,
-    EventType.worker_updated: on_worker_snapshot,
-    EventType.worker_deactivated: on_worker_snapshot,
-    EventType.coverage_activated: on_worker_snapshot,
+    EventType.worker_registered: on_worker_snapshots,
+    EventType.worker_updated: on_worker_snapshots,
+    EventType.worker_deactivated: on_worker_snapshots,
+    EventType.coverage_activated: on_worker_snapshots,
 }
 funding_inbox = Inbox(inbox, "funding", HANDLERS)

@@ -10,7 +10,10 @@ and an event older than the tally (lower version) changes nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from collections import Counter
+from collections.abc import Sequence
+
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -52,37 +55,57 @@ def _bump(session: Session, village_code: str, status: str, delta: int) -> None:
     )
 
 
-def on_worker_snapshot(session: Session, event: EventEnvelope) -> None:
-    snapshot = event.data.get("worker")
-    if not isinstance(snapshot, dict):
+def on_worker_snapshots(session: Session, events: Sequence[EventEnvelope]) -> None:
+    """Move each worker from its old (village, status) counter to its new one, in a few statements."""
+    latest: dict[str, tuple[str, str, int]] = {}
+    for event in events:
+        snapshot = event.data.get("worker")
+        if not isinstance(snapshot, dict):
+            continue
+        state = (str(snapshot["village_code"]), str(snapshot["status"]), int(snapshot.get("version") or 0))
+        worker_id = str(snapshot["id"])
+        if worker_id not in latest or state[2] > latest[worker_id][2]:
+            latest[worker_id] = state
+    if not latest:
         return
-    worker_id = str(snapshot["id"])
-    village_code = str(snapshot["village_code"])
-    status = str(snapshot["status"])
-    version = int(snapshot.get("version") or 0)
-    tally = session.scalars(
-        select(WorkerTally).where(WorkerTally.worker_id == worker_id).with_for_update()
-    ).first()
-    if tally is None:
-        tally = WorkerTally(worker_id=worker_id, village_code=village_code, status=status, version=version)
-        session.add(tally)
-        session.flush()
-    elif tally.version >= version:
-        return  # a later event already counted this worker
-    else:
-        _bump(session, tally.village_code, tally.status, -1)
-        session.execute(
-            update(WorkerTally)
-            .where(WorkerTally.worker_id == worker_id)
-            .values(village_code=village_code, status=status, version=version)
+    held = {
+        tally.worker_id: tally
+        for tally in session.scalars(
+            select(WorkerTally).where(WorkerTally.worker_id.in_(list(latest))).with_for_update()
         )
-    _bump(session, village_code, status, +1)
+    }
+    deltas: Counter[tuple[str, str]] = Counter()
+    rows = []
+    for worker_id, (village_code, status, version) in latest.items():
+        old = held.get(worker_id)
+        if old is not None and old.version >= version:
+            continue  # a later event already counted this worker
+        if old is not None:
+            deltas[(old.village_code, old.status)] -= 1
+        deltas[(village_code, status)] += 1
+        rows.append(
+            {"worker_id": worker_id, "village_code": village_code, "status": status, "version": version}
+        )
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(WorkerTally).values(rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["worker_id"],
+            set_={f: statement.excluded[f] for f in ("village_code", "status", "version")},
+        )
+    )
+    for (village_code, status), delta in sorted(deltas.items()):
+        if delta:
+            _bump(session, village_code, status, delta)
 
 
 HANDLERS: dict[EventType, Handler] = {
-    EventType.worker_registered: on_worker_snapshot,
-    EventType.worker_updated: on_worker_snapshot,
-    EventType.worker_deactivated: on_worker_snapshot,
-    EventType.coverage_activated: on_worker_snapshot,
+    EventType.worker_registered: on_worker_snapshots,
+    EventType.worker_updated: on_worker_snapshots,
+    EventType.worker_deactivated: on_worker_snapshots,
+    EventType.coverage_activated: on_worker_snapshots,
 }
 outreach_inbox = Inbox(inbox, "outreach", HANDLERS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.events import EventEnvelope, EventType, Handler, Inbox
+from services.common.events import EventEnvelope, EventType, Handler, Inbox, one_by_one
 from services.registry.history import record_changes
 from services.registry.lifecycle import change_status
 from services.registry.models import Worker, inbox
@@ -74,9 +74,10 @@ def on_lead_converted(session: Session, event: EventEnvelope) -> None:
     record_changes(session, worker.id, actor=_actor(event), before=before, after=after, note="lead converted")
 
 
+# Each of these locks and changes one worker with its history: applied event by event.
 HANDLERS: dict[EventType, Handler] = {
-    EventType.payment_received: on_payment_received,
-    EventType.coverage_lapsed: on_coverage_lapsed,
-    EventType.lead_converted: on_lead_converted,
+    EventType.payment_received: one_by_one(on_payment_received),
+    EventType.coverage_lapsed: one_by_one(on_coverage_lapsed),
+    EventType.lead_converted: one_by_one(on_lead_converted),
 }
 registry_inbox = Inbox(inbox, "registry", HANDLERS)
