@@ -68,3 +68,23 @@ def test_dockerfile_installs_the_project_and_runs_unprivileged() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     for needed in ("COPY services", "COPY gateway", "COPY migrations", "pip install -e .", "USER sasar"):
         assert needed in dockerfile
+
+
+def test_the_relay_runs_on_nats_with_every_receiver_named(compose: dict[str, Any]) -> None:
+    relay = compose["services"]["relay"]
+    assert relay["command"] == ["sasar", "relay"]
+    assert {"nats", "registry", "funding", "outreach"} <= set(relay["depends_on"])
+    environment = relay["environment"]
+    assert environment["SASAR_EVENT_BROKER"] == "nats://nats:4222"
+    for component, port in COMPONENT_PORTS.items():
+        if component != "gateway":
+            assert environment[f"SASAR_RELAY_{component.upper()}_URL"] == f"http://{component}:{port}"
+    # `sasar relay` exists and reads exactly these settings.
+    from sasar.cli import app
+    from services.common.relay import RelaySettings
+
+    assert "relay" in {command.name or command.callback.__name__ for command in app.registered_commands}
+    settings = RelaySettings(
+        event_broker=environment["SASAR_EVENT_BROKER"], registry_url=environment["SASAR_RELAY_REGISTRY_URL"]
+    )
+    assert settings.event_broker == "nats://nats:4222"

@@ -372,3 +372,16 @@ def count_rows(system: Any, component: str, table: str) -> int:
 
 
 _ = (func, select, EventType)
+
+
+def test_lead_converted_fills_in_the_officer_and_session_once(system: Any) -> None:
+    worker = register(system)  # registered by the village itself: no officer recorded
+    data = {"lead_id": "17", "worker_id": worker["id"], "officer_id": "5", "session_id": "9"}
+    post_event(system.registry, "lead.converted", data, source="outreach", aggregate_type="lead")
+    read = system.registry.get(f"/v1/workers/{worker['id']}", headers=REGISTRY_WRITER).json()
+    assert (read["officer_id"], read["outreach_session_id"], read["lead_id"]) == ("5", "9", "17")
+    # What registration recorded is kept: a second conversion naming another officer changes nothing.
+    other = {**data, "officer_id": "6", "lead_id": "18"}
+    post_event(system.registry, "lead.converted", other, source="outreach", aggregate_type="lead")
+    read = system.registry.get(f"/v1/workers/{worker['id']}", headers=REGISTRY_WRITER).json()
+    assert (read["officer_id"], read["lead_id"]) == ("5", "17")

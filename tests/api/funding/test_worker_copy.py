@@ -105,3 +105,39 @@ def test_billing_prices_the_income_the_latest_event_carries(
     assert run.status_code in (201, 202), run.text
     invoices = funding.get("/v1/invoices", params={"period": "2026-12"}, headers=headers).json()["items"]
     assert [i["total_idr"] for i in invoices] == [30_000 + 6_800]
+
+
+def test_ending_an_agreement_hands_over_only_workers_nobody_else_funds(
+    funding: TestClient, registry: FakeRegistry, database_url: Any
+) -> None:
+    from sqlalchemy import text
+
+    from services.common.db import create_db_engine
+
+    headers = village_headers(VILLAGE)
+    for worker in ("w-a", "w-b"):
+        worker_event(funding, "worker.registered", worker)
+    first = new_agreement(funding)
+    funding.post(
+        f"/v1/funding-agreements/{first}/members", json={"worker_ids": ["w-a", "w-b"]}, headers=headers
+    )
+    funding.post(f"/v1/funding-agreements/{first}/activate", headers=headers)
+    # Next year's agreement already funds w-b.
+    nxt = funding.post(
+        "/v1/funding-agreements",
+        json=agreement_body(VILLAGE, fiscal_year=2027, start_period="2027-01", end_period="2027-12"),
+        headers=headers,
+    ).json()["id"]
+    funding.post(f"/v1/funding-agreements/{nxt}/members", json={"worker_ids": ["w-b"]}, headers=headers)
+    ended = funding.post(f"/v1/funding-agreements/{first}/end", headers=ADMIN)
+    assert ended.status_code == 200, ended.text
+    engine = create_db_engine(database_url("funding"))
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT type, aggregate_id, data FROM outbox WHERE type LIKE 'coverage%' ORDER BY seq")
+            ).all()
+    finally:
+        engine.dispose()
+    assert [(r[0], r[1]) for r in rows] == [("coverage.handover_due", "w-a")]
+    assert '"self_pay_from":"2027-01"' in rows[0][2]
