@@ -25,6 +25,7 @@ from services.common.db import Database
 from services.common.errors import UnhandledErrorMiddleware, install_problem_handlers, problem_response
 from services.common.health import Health, Readiness
 from services.common.logging import configure_logging
+from services.common.metrics import install_metrics
 from services.common.migrations import current_revision, head_revision
 from services.common.requestid import RequestIdMiddleware
 
@@ -83,6 +84,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.authenticator = authenticator
     install_problem_handlers(app)
     app.add_middleware(UnhandledErrorMiddleware)  # inner: still inside the request id's context
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    metrics = install_metrics(app, "gateway", token)
     app.add_middleware(RequestIdMiddleware, component="gateway")
     gateway_openapi = problem_openapi(app)
 
@@ -125,7 +128,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             return problem_response(request, status=404, detail=f"no resource at {request.url.path}")
         public = resource_of(request.url.path) in PUBLIC_RESOURCES
         principal = await authenticator.admit(request, public=public)
-        return await proxy.forward(request, service, principal)
+        request.state.principal = principal  # for the request metrics' principal kind
+        response = await proxy.forward(request, service, principal)
+        if response.status_code in (502, 503, 504):
+            metrics.upstream_errors.labels("gateway", service, str(response.status_code)).inc()
+        return response
 
     # The gateway's own /v1 routes first: the catch-all below would otherwise swallow them.
     app.include_router(gateway_router)

@@ -21,6 +21,7 @@ from services.common.errors import (
 from services.common.events import Inbox, internal_events_router
 from services.common.health import health_router
 from services.common.logging import configure_logging
+from services.common.metrics import Gauge, install_metrics, outbox_gauges
 from services.common.requestid import RequestIdMiddleware
 from services.common.settings import ComponentSettings
 
@@ -94,6 +95,7 @@ def create_service_app(
     on_startup: Sequence[StartupHook] = (),
     inbox: Inbox | None = None,
     outbox: Table | None = None,
+    gauges: Callable[[FastAPI], Sequence[Gauge]] | None = None,
 ) -> FastAPI:
     """The service app; ``inbox`` adds ``POST /internal/events`` and ``outbox`` its lag to ``/readyz``."""
     component = settings.component
@@ -115,6 +117,11 @@ def create_service_app(
     app.state.outbox_table = outbox
     install_problem_handlers(app)
     app.add_middleware(UnhandledErrorMiddleware)  # inner: still inside the request id's context
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    metrics = install_metrics(app, component, token)
+    metrics.add_gauges(
+        [*(outbox_gauges(app) if outbox is not None else []), *(gauges(app) if gauges else [])]
+    )
     app.add_middleware(RequestIdMiddleware, component=component)
     app.include_router(health_router(component))
     for router in routers:

@@ -32,6 +32,10 @@ class ComponentSettings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("SASAR_LOG_LEVEL"))
     log_json: bool = Field(default=True, validation_alias=AliasChoices("SASAR_LOG_JSON"))
     database_url: str = "sqlite:///var/component.db"
+    # When set, GET /metrics needs `Authorization: Bearer <token>` (Prometheus' bearer_token).
+    metrics_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SASAR_METRICS_TOKEN")
+    )
 
     def production_problems(self) -> list[str]:
         """What makes these settings unfit for production (empty when fit)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.common.app import create_service_app
+from services.common.metrics import Gauge, query_gauge
 from services.funding.config import FundingSettings, get_settings
 from services.funding.inbox import funding_inbox
 from services.funding.models import outbox
@@ -28,4 +29,31 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
         on_startup=[connect_registry],
         inbox=funding_inbox,
         outbox=outbox,
+        gauges=_gauges,
     )
+
+
+def _gauges(app: FastAPI) -> list[Gauge]:
+    return [
+        query_gauge(
+            app,
+            "sasar_invoices",
+            "Invoices by status",
+            ["status"],
+            "SELECT status, COUNT(*) FROM invoices GROUP BY status",
+        ),
+        query_gauge(
+            app,
+            "sasar_invoiced_idr",
+            "Rupiah invoiced, by invoice status",
+            ["status"],
+            "SELECT status, SUM(total_idr) FROM invoices GROUP BY status",
+        ),
+        query_gauge(
+            app,
+            "sasar_paid_idr",
+            "Rupiah paid, by invoice status",
+            ["status"],
+            "SELECT status, SUM(paid_idr) FROM invoices GROUP BY status",
+        ),
+    ]

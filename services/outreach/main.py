@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.common.app import create_service_app
+from services.common.metrics import Gauge, query_gauge
 from services.outreach import progress
 from services.outreach.config import OutreachSettings, get_settings
 from services.outreach.events import outreach_inbox
@@ -27,4 +28,24 @@ def create_app(settings: OutreachSettings | None = None) -> FastAPI:
         on_startup=[install_registry_client, _warm_area_reference],
         inbox=outreach_inbox,
         outbox=outbox,
+        gauges=_gauges,
     )
+
+
+def _gauges(app: FastAPI) -> list[Gauge]:
+    return [
+        query_gauge(
+            app,
+            "sasar_leads",
+            "Leads captured in the field, by status",
+            ["status"],
+            "SELECT status, COUNT(*) FROM leads GROUP BY status",
+        ),
+        query_gauge(
+            app,
+            "sasar_covered_workers",
+            "Workers with active coverage (as registry events report them), all villages",
+            [],
+            "SELECT SUM(active) FROM village_worker_counts",
+        ),
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.common.app import create_service_app
+from services.common.metrics import Gauge, query_gauge
 from services.common.wilayah import reference_village_codes
 from services.registry.config import RegistrySettings, get_settings
 from services.registry.inbox import registry_inbox
@@ -32,4 +33,17 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         on_startup=[_load_reference_villages],
         inbox=registry_inbox,
         outbox=outbox,
+        gauges=_gauges,
     )
+
+
+def _gauges(app: FastAPI) -> list[Gauge]:
+    return [
+        query_gauge(
+            app,
+            "sasar_workers",
+            "Registered workers by coverage status",
+            ["status"],
+            "SELECT status, COUNT(*) FROM workers GROUP BY status",
+        )
+    ]
