@@ -74,6 +74,7 @@ class RelaySettings(ComponentSettings):
     funding_url: str = "http://127.0.0.1:8002"
     outreach_url: str = "http://127.0.0.1:8003"
     poll_interval_seconds: float = 0.2
+    max_idle_seconds: float = 1.0  # an idle outbox is polled at most this far apart
     batch_size: int = 200
     max_backoff_seconds: float = 30.0
     delivery_timeout_seconds: float = 10.0
@@ -490,6 +491,7 @@ async def _source_loop(
 ) -> None:
     last_lag = 0.0
     last_purge = 0.0
+    idle = 0.0
     loop = asyncio.get_running_loop()
     while not stop.is_set():
         if not await asyncio.to_thread(lambda: source.exclusive):
@@ -512,8 +514,15 @@ async def _source_loop(
             last_purge = now
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(source.purge, dt.timedelta(days=settings.retention_days))
-        if handled < settings.batch_size:
+        if handled == 0:
+            # Idle: poll less and less often (up to max_idle_seconds), back to fast at the next event.
+            idle = min(settings.max_idle_seconds, max(idle * 2, settings.poll_interval_seconds))
+            await _sleep_or_stop(stop, idle)
+        elif handled < settings.batch_size:
+            idle = 0.0
             await _sleep_or_stop(stop, settings.poll_interval_seconds)
+        else:
+            idle = 0.0
 
 
 async def _supervised(name: str, factory: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:

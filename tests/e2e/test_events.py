@@ -148,9 +148,9 @@ def pay(system: RunningSystem, key: str, invoice: dict[str, Any]) -> None:
     assert paid.status_code == 201, paid.text
 
 
-def statuses(system: RunningSystem, key: str, workers: list[str]) -> list[str]:
+def statuses(system: RunningSystem, token: str, workers: list[str]) -> list[str]:
     return [
-        httpx.get(f"{system.gateway}/v1/workers/{w}", headers=bearer(key), timeout=10).json()["status"]
+        httpx.get(f"{system.gateway}/v1/workers/{w}", headers=bearer(token), timeout=10).json()["status"]
         for w in workers
     ]
 
@@ -184,16 +184,17 @@ def test_over_nats_a_payment_made_while_the_registry_is_down_arrives_once_it_is_
 def paid_invoice_activates_workers(system: RunningSystem) -> None:
     niks = [f"33261502028{n}0001" for n in range(3)]
     key, workers, invoice = funded_village(system, "33.26.15.2004", niks)
-    assert statuses(system, key, workers) == ["registered"] * 3
+    # Polling reads use an internal reader: the village key's own limit (60/min here) is not for polling.
+    reader = client_token(system, "coverage reader", "registry:read", "reports:read")
+    assert statuses(system, reader, workers) == ["registered"] * 3
     started = time.monotonic()
     pay(system, key, invoice)
-    assert eventually(lambda: statuses(system, key, workers), ["active"] * 3, timeout=5.0)
+    assert eventually(lambda: statuses(system, reader, workers), ["active"] * 3, timeout=5.0)
     elapsed = time.monotonic() - started
     assert elapsed < 5.0
     for worker in workers:
         assert status_history(system, key, worker) == [("registered", "active")]
     # Outreach's covered count follows the registry's coverage.activated events.
-    reader = client_token(system, "progress reader", "reports:read")
 
     def covered() -> tuple[int, int]:
         body = httpx.get(
@@ -207,13 +208,73 @@ def paid_invoice_activates_workers(system: RunningSystem) -> None:
 def payment_survives_registry_restart(system: RunningSystem) -> None:
     niks = [f"33261503038{n}0001" for n in range(2)]
     key, workers, invoice = funded_village(system, "33.26.15.2005", niks)
+    reader = client_token(system, "restart reader", "registry:read")
     system.stop("registry")
     try:
         pay(system, key, invoice)  # funding records it; the event waits in funding's outbox
         time.sleep(1.0)  # the relay tries, fails and backs off meanwhile
     finally:
         system.start("registry")
-    assert eventually(lambda: statuses(system, key, workers), ["active"] * 2, timeout=15.0)
+    assert eventually(lambda: statuses(system, reader, workers), ["active"] * 2, timeout=15.0)
     time.sleep(1.0)  # any duplicate delivery would have landed by now
     for worker in workers:
         assert status_history(system, key, worker) == [("registered", "active")]
+
+
+def test_a_relay_killed_mid_delivery_loses_nothing_and_applies_nothing_twice(system: RunningSystem) -> None:
+    """SIGKILL the relay while a 1,500-worker import's events are being delivered; a new relay finishes:
+    outreach counts every worker exactly once."""
+    import signal
+
+    from tests.registry_support import IMPORT_HEADER, nik_for
+
+    village, total = "33.26.15.2006", 1500
+    key = village_key(system, village)
+    lines = [IMPORT_HEADER] + [
+        f"{nik_for(n, day=15, month=6, yy=77)},,Pekerja {n},,,,{village},petani,1000000,JKK;JKM,"
+        for n in range(1, total + 1)
+    ]
+    # Hold the relay back while the import commits, so the kill lands in the middle of the backlog.
+    system.stop("relay")
+    response = httpx.post(
+        f"{system.gateway}/v1/worker-imports",
+        files={"file": ("rows.csv", "\n".join(lines).encode(), "text/csv")},
+        headers={**bearer(key), "Idempotency-Key": str(uuid.uuid4())},
+        timeout=120,
+    )
+    assert response.status_code == 202, response.text
+    location = f"{system.gateway}/v1/worker-imports/{response.json()['id']}"
+    assert eventually(
+        lambda: httpx.get(location, headers=bearer(key), timeout=10).json()["status"],
+        "completed",
+        timeout=120,
+    )
+
+    def pending() -> int:
+        ready = httpx.get(system.url("registry") + "/readyz", timeout=10).json()
+        return int(ready["checks"]["outbox"]["pending"])
+
+    assert pending() >= total
+    system.start_relay()
+    deadline = time.monotonic() + 60
+    while pending() > total * 0.7 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    system.processes["relay"].send_signal(signal.SIGKILL)
+    system.processes["relay"].wait(timeout=10)
+    left = pending()
+    assert 0 < left < total, f"the kill should land mid-backlog ({left} of {total} pending)"
+    system.start_relay()
+    assert eventually(pending, 0, timeout=90)
+    reader = client_token(system, "relay kill reader", "reports:read")
+
+    def registered() -> int:
+        body = httpx.get(
+            f"{system.gateway}/v1/outreach-progress?area={village}&year=2026",
+            headers=bearer(reader),
+            timeout=10,
+        ).json()
+        return int(body["registered"])
+
+    assert eventually(registered, total, timeout=30)
+    time.sleep(1.0)
+    assert registered() == total  # and it stays there: nothing was applied twice
