@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test install lint typecheck pytest bench clean
+.PHONY: run test install lint typecheck pytest bench proof clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ pytest: install
 
 bench: install
 	$(BIN)/python -m bench
+
+## The long proofs: 60 s of mixed load from one address (make test runs 15 s), relay and restart faults.
+proof: install
+	SASAR_LOAD_SECONDS=60 $(BIN)/pytest -q -s tests/e2e/test_load.py tests/e2e/test_events.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
