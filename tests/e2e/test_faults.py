@@ -49,7 +49,8 @@ def test_a_frozen_service_answers_504_and_the_retried_payment_lands_once(
     impatient_system: RunningSystem,
 ) -> None:
     system = impatient_system
-    key, workers, invoice = funded_village(system, "33.26.15.2008", ["3326150909800001", "3326150909800002"])
+    niks = ["3326150909800001", "3326150909800002"]
+    key, _, invoice = funded_village(system, "33.26.15.2008", niks)
     payment = {
         "invoice_id": invoice["id"],
         "amount_idr": invoice["total_idr"],
