@@ -89,12 +89,15 @@ def relay() -> None:
     SASAR_EVENT_BROKER=nats://… is set. Run several on PostgreSQL to share the work.
     """
     import asyncio
+    import logging
 
     from services.common.logging import configure_logging
     from services.common.relay import RelaySettings, run_relay
 
     settings = RelaySettings()
     configure_logging(settings.log_level, json=settings.log_json)
+    # One line per delivery is noise: the relay logs failures and the outbox lag itself.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     urls = {name: component_settings(name).database_url for name in EVENT_SOURCES}
 
     async def main() -> None:
