@@ -74,6 +74,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # Take transaction handling away from the sqlite3 module: left to itself it begins a transaction only
+    # before a DML statement, so a SAVEPOINT issued first *is* the transaction and its RELEASE commits.
+    # SQLAlchemy's "begin" event below emits BEGIN itself, so savepoints nest inside a real transaction.
+    dbapi_connection.isolation_level = None
+
+
+# Execution option naming a transaction that only reads (a GET request). Every other transaction on SQLite
+# begins with BEGIN IMMEDIATE and so holds the database's write lock from its first statement: no
+# read-then-write upgrade that fails when another writer committed in between (WAL's busy snapshot), and
+# no other writer between a check and its write, which is what FOR UPDATE gives on PostgreSQL.
+READ_ONLY_TRANSACTION = "sasar_read_only_transaction"
+
+
+def _sqlite_begin(connection: Any) -> None:
+    read_only = connection.get_execution_options().get(READ_ONLY_TRANSACTION, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -84,6 +100,7 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
@@ -108,6 +125,9 @@ class Database:
         self.engine.dispose()
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
@@ -120,6 +140,9 @@ def session_scope(request: Request) -> Iterator[Session]:
     response is sent and a failing commit becomes an error response, not a lie.
     """
     session = get_database(request).sessions()
+    if request.method in READ_METHODS:
+        # Reads share the database (SQLite: a deferred BEGIN); writes hold its write lock (see above).
+        session.connection(execution_options={READ_ONLY_TRANSACTION: True})
     try:
         yield session
         session.commit()

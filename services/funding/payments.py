@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -117,9 +117,26 @@ def record_payment(session: Session, principal: Principal, request: PaymentReque
             f"SP2D reference {request.reference!r} is already recorded for village {invoice.village_code}"
         ) from None
     paid_before = fully_paid_workers(session, invoice.id)
-    invoice.paid_idr += request.amount_idr
-    invoice.version += 1
-    session.flush()
+    # The money moves in one conditional statement: whatever another transaction did meanwhile, the
+    # invoice never takes more than it is owed (the row lock above makes this the only writer anyway).
+    moved = session.execute(
+        update(Invoice)
+        .where(
+            Invoice.id == invoice.id,
+            Invoice.status.in_(PAYABLE_STATUSES),
+            Invoice.paid_idr + request.amount_idr <= Invoice.total_idr - Invoice.credited_idr,
+        )
+        .values(paid_idr=Invoice.paid_idr + request.amount_idr, version=Invoice.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        session.refresh(invoice)
+        due = outstanding(invoice)
+        raise ValidationProblem(
+            f"over-payment: the invoice has Rp{due:,} outstanding",
+            errors=[{"field": "amount_idr", "reason": f"must not exceed the outstanding Rp{due:,}"}],
+            extra={"outstanding_idr": due},
+        )
     allocate(session, invoice.id)
     settle_statuses(session, invoice_id=invoice.id)
     session.refresh(invoice)

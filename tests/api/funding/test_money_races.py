@@ -1,0 +1,89 @@
+"""Money under real concurrency, on SQLite and PostgreSQL alike (a live server, real threads)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+from services.common.db import Database
+from services.funding.billing import run_billing
+from services.funding.pricing import Period
+from tests.api.funding.conftest import VILLAGE, FakeRegistry
+from tests.funding_support import ADMIN, active_agreement
+from tests.support import create_component_app, live_server, village_headers
+
+
+def bill(database_url: Callable[[str], str], period: str = "2026-12") -> None:
+    database = Database(database_url("funding"))
+    try:
+        with database.sessions() as session, session.begin():
+            run_billing(session, Period.parse(period), actor="test")
+    finally:
+        database.dispose()
+
+
+def payment(invoice_id: int, amount: int, reference: str) -> dict[str, Any]:
+    return {
+        "invoice_id": invoice_id,
+        "amount_idr": amount,
+        "paid_on": "2026-12-03",
+        "method": "bank_transfer",
+        "reference": reference,
+    }
+
+
+def test_twenty_concurrent_different_payments_never_overpay_or_vanish(
+    funding: TestClient,
+    registry: FakeRegistry,
+    database_url: Callable[[str], str],
+    fake_registry: tuple[FakeRegistry, str],
+) -> None:
+    active_agreement(funding, VILLAGE, [registry.add("m1"), registry.add("m2")])
+    bill(database_url)
+    invoice = funding.get("/v1/invoices", headers=ADMIN).json()["items"][0]
+    assert invoice["total_idr"] == 33_600
+    app = create_component_app("funding", database_url("funding"), registry_url=fake_registry[1])
+    with live_server(app) as url:
+        barrier = threading.Barrier(20)
+
+        def pay(n: int) -> httpx.Response:
+            barrier.wait()
+            headers = {**village_headers(VILLAGE), "Idempotency-Key": f"twenty-{n:04d}"}
+            body = payment(invoice["id"], 8_400, f"SP2D/20/{n}")
+            return httpx.post(f"{url}/v1/payments", json=body, headers=headers, timeout=60)
+
+        with ThreadPoolExecutor(20) as pool:
+            results = list(pool.map(pay, range(20)))
+    codes = sorted(r.status_code for r in results)
+    # Four fit; the rest are refused: 409 once the invoice is paid (422 if one ever found it partly paid).
+    assert codes[:4] == [201] * 4 and set(codes[4:]) <= {409, 422}, [r.text for r in results]
+    recorded = funding.get("/v1/payments", params={"invoice_id": invoice["id"]}, headers=ADMIN).json()[
+        "items"
+    ]
+    after = funding.get(f"/v1/invoices/{invoice['id']}", headers=ADMIN).json()
+    assert sum(p["amount_idr"] for p in recorded) == after["paid_idr"] == 33_600
+    assert after["status"] == "paid"
+    assert sum(line["paid_idr"] for line in after["lines"]) == 33_600
+
+
+def test_a_failed_post_leaves_its_idempotency_key_free_for_the_retry(
+    funding: TestClient, registry: FakeRegistry, database_url: Callable[[str], str]
+) -> None:
+    active_agreement(funding, VILLAGE, [registry.add("k1")])
+    bill(database_url)
+    invoice = funding.get("/v1/invoices", headers=ADMIN).json()["items"][0]
+    headers = {**village_headers(VILLAGE), "Idempotency-Key": "retry-after-failure-1"}
+    too_much = payment(invoice["id"], invoice["total_idr"] + 1, "SP2D/RETRY/1")
+    first = funding.post("/v1/payments", json=too_much, headers=headers)
+    assert first.status_code == 422, first.text
+    # The same request again runs again (422 again), rather than "in progress" (409) for 24 hours.
+    again = funding.post("/v1/payments", json=too_much, headers=headers)
+    assert again.status_code == 422, again.text
+    fine = {**village_headers(VILLAGE), "Idempotency-Key": "retry-after-failure-2"}
+    paid = funding.post("/v1/payments", json=payment(invoice["id"], 1_000, "SP2D/RETRY/1"), headers=fine)
+    assert paid.status_code == 201, paid.text
