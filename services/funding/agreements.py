@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common.errors import ValidationProblem
@@ -185,6 +186,7 @@ def end_agreement(session: Session, agreement: FundingAgreement) -> FundingAgree
     agreement.version += 1
     agreement.updated_at = utcnow()
     session.flush()
+    release_months(session, agreement.id)
     publish_agreement(session, agreement, EventType.agreement_ended)
     publish_handover_due(session, agreement)
     return agreement
@@ -395,6 +397,10 @@ def add_members(
                 over_budget_by_idr=cost - remaining,
             )
             continue
+        if not claim_months(session, agreement, worker_id):
+            reason = "already funded by another agreement in these months"
+            results[worker_id] = MemberResult(worker_id, "rejected", reason)
+            continue
         remaining -= cost
         member = existing.get(worker_id)
         if member is None:
@@ -406,6 +412,38 @@ def add_members(
         results[worker_id] = MemberResult(worker_id, "added", cost_idr=cost)
     session.flush()
     return [results[worker_id] for worker_id in ordered]
+
+
+def claim_months(session: Session, agreement: FundingAgreement, worker_id: str) -> bool:
+    """Record the months this agreement funds the worker; ``False`` when another agreement funds any
+    of them (the primary key decides, also between two concurrent requests)."""
+    try:
+        with session.begin_nested():
+            session.execute(
+                text(f"""
+                INSERT INTO funded_months (worker_id, period_idx, agreement_id)
+                SELECT :w, a.start_idx + o.n, a.id FROM funding_agreements a
+                JOIN ({MONTH_OFFSETS_SQL}) o ON a.start_idx + o.n <= a.end_idx
+                WHERE a.id = :a
+                """),
+                {"w": worker_id, "a": agreement.id},
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def release_months(session: Session, agreement_id: int, worker_id: str | None = None) -> None:
+    """Free the months not yet invoiced (the worker left, or the agreement ended) for another agreement."""
+    worker_filter = "AND worker_id = :w" if worker_id is not None else ""
+    session.execute(
+        text(f"""
+        DELETE FROM funded_months WHERE agreement_id = :a {worker_filter}
+          AND period_idx NOT IN (SELECT i.period_idx FROM invoices i
+                                 WHERE i.agreement_id = :a AND i.status <> 'void')
+        """),
+        {"a": agreement_id, "w": worker_id},
+    )
 
 
 def remove_member(session: Session, agreement: FundingAgreement, worker_id: str, *, reason: str) -> int:
@@ -424,6 +462,7 @@ def remove_member(session: Session, agreement: FundingAgreement, worker_id: str,
     if member is None:
         raise AgreementNotFound(f"worker {worker_id} is not on this agreement's roster")
     member.status, member.removed_at = "removed", utcnow()
+    release_months(session, agreement.id, worker_id)
     now = utcnow()
     open_lines = """
         FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id

@@ -151,6 +151,18 @@ class AgreementMember(FundingBase):
     __table_args__ = (UniqueConstraint("agreement_id", "worker_id"),)
 
 
+class FundedMonth(FundingBase):
+    """One month of one worker's funding by one agreement. The primary key is the rule that a worker is
+    funded by at most one agreement in any month: two roster additions racing for the same worker in
+    the same months cannot both commit (a constraint, not a read-then-insert)."""
+
+    __tablename__ = "funded_months"
+
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period_idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("funding_agreements.id"), index=True)
+
+
 class InvoiceCounter(FundingBase):
     """Last invoice number used per village per year; locked while numbers are allocated (gapless)."""
 

@@ -87,3 +87,49 @@ def test_a_failed_post_leaves_its_idempotency_key_free_for_the_retry(
     fine = {**village_headers(VILLAGE), "Idempotency-Key": "retry-after-failure-2"}
     paid = funding.post("/v1/payments", json=payment(invoice["id"], 1_000, "SP2D/RETRY/1"), headers=fine)
     assert paid.status_code == 201, paid.text
+
+
+def test_two_agreements_racing_for_one_worker_fund_and_bill_it_once(
+    funding: TestClient,
+    registry: FakeRegistry,
+    database_url: Callable[[str], str],
+    fake_registry: tuple[FakeRegistry, str],
+) -> None:
+    registry.add("twice")
+    first = active_agreement(funding, VILLAGE, [])
+    second = active_agreement(funding, VILLAGE, [], source="csr", legal_reference="CSR Bank Jateng 2026")
+    app = create_component_app("funding", database_url("funding"), registry_url=fake_registry[1])
+    with live_server(app) as url:
+        for attempt in range(5):  # several rounds: a race lost by chance must not pass the test
+            barrier = threading.Barrier(2)
+
+            def add(agreement_id: int, barrier: threading.Barrier = barrier) -> httpx.Response:
+                barrier.wait()
+                return httpx.post(
+                    f"{url}/v1/funding-agreements/{agreement_id}/members",
+                    json={"worker_ids": ["twice"]},
+                    headers=village_headers(VILLAGE),
+                    timeout=60,
+                )
+
+            with ThreadPoolExecutor(2) as pool:
+                results = list(pool.map(add, [first["id"], second["id"]]))
+            assert sorted(r.status_code for r in results) == [200, 422], [r.text for r in results]
+            winner = first["id"] if results[0].status_code == 200 else second["id"]
+            if attempt < 4:  # take the worker off again for the next round
+                removed = httpx.delete(
+                    f"{url}/v1/funding-agreements/{winner}/members/twice",
+                    headers=ADMIN,
+                    timeout=60,
+                )
+                assert removed.status_code in (200, 204), removed.text
+    bill(database_url)
+    lines = [
+        line
+        for invoice in funding.get("/v1/invoices", params={"period": "2026-12"}, headers=ADMIN).json()[
+            "items"
+        ]
+        for line in funding.get(f"/v1/invoices/{invoice['id']}", headers=ADMIN).json()["lines"]
+        if line["worker_id"] == "twice"
+    ]
+    assert sorted(line["program"] for line in lines) == ["JKK", "JKM"]  # billed once, by one agreement
