@@ -13,6 +13,7 @@ Rules chosen here (documented in docs/funding.md):
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from services.common.errors import ValidationProblem
 from services.common.events import EventType
 from services.common.principal import Principal
-from services.common.timeutil import utcnow
+from services.common.timeutil import today_in_area, utcnow
 from services.common.wilayah import VillageKind, check_village_code, village_kind
 from services.funding.events import publish_agreement, publish_handover_due
 from services.funding.exceptions import AgreementNotFound, InvalidState
@@ -409,6 +410,7 @@ def add_members(
             )
         else:
             member.status, member.added_at, member.removed_at = "active", now, None
+            member.last_period_idx = None
         results[worker_id] = MemberResult(worker_id, "added", cost_idr=cost)
     session.flush()
     return [results[worker_id] for worker_id in ordered]
@@ -433,24 +435,61 @@ def claim_months(session: Session, agreement: FundingAgreement, worker_id: str) 
     return True
 
 
-def release_months(session: Session, agreement_id: int, worker_id: str | None = None) -> None:
-    """Free the months not yet invoiced (the worker left, or the agreement ended) for another agreement."""
+def release_months(
+    session: Session, agreement_id: int, worker_id: str | None = None, *, after_idx: int = -1
+) -> None:
+    """Free the months after ``after_idx`` not yet invoiced (the worker left, or the agreement ended),
+    so another agreement may fund them."""
     worker_filter = "AND worker_id = :w" if worker_id is not None else ""
     session.execute(
         text(f"""
-        DELETE FROM funded_months WHERE agreement_id = :a {worker_filter}
+        DELETE FROM funded_months WHERE agreement_id = :a {worker_filter} AND period_idx > :after
           AND period_idx NOT IN (SELECT i.period_idx FROM invoices i
                                  WHERE i.agreement_id = :a AND i.status <> 'void')
         """),
-        {"a": agreement_id, "w": worker_id},
+        {"a": agreement_id, "w": worker_id, "after": after_idx},
     )
 
 
-def remove_member(session: Session, agreement: FundingAgreement, worker_id: str, *, reason: str) -> int:
-    """Take a worker off the roster; their unpaid lines on issued invoices get credit notes.
+def end_memberships(session: Session, worker_id: str, *, effective_date: dt.date, reason: str) -> int:
+    """End every active membership of a worker who died, moved or withdrew (the registry's fact, so it
+    may lie in the past): billed through the month of ``effective_date``; later invoiced months credited."""
+    credited = 0
+    agreements = session.scalars(
+        select(FundingAgreement)
+        .join(AgreementMember, AgreementMember.agreement_id == FundingAgreement.id)
+        .where(AgreementMember.worker_id == worker_id, AgreementMember.status == "active")
+        .order_by(FundingAgreement.id)
+    ).all()
+    for agreement in agreements:
+        credited += remove_member(
+            session, agreement, worker_id, reason=reason, effective_date=effective_date, may_backdate=True
+        )
+    return credited
 
-    Returns the rupiah credited. Paid amounts are never credited (no refunds here).
+
+def remove_member(
+    session: Session,
+    agreement: FundingAgreement,
+    worker_id: str,
+    *,
+    reason: str,
+    effective_date: dt.date,
+    may_backdate: bool = False,
+) -> int:
+    """Take a worker off the roster from ``effective_date``: the month it falls in stays payable (a
+    worker who died on the 10th was covered that month), and only months after it that were already
+    invoiced get credit notes, for their unpaid part (paid amounts are never credited: no refunds here).
+
+    Only the agency (``may_backdate``) may end a membership before today, which credits past months; a
+    village cannot wipe what it owes for months already covered. Returns the rupiah credited.
     """
+    today = today_in_area(agreement.village_code)
+    if effective_date < today and not may_backdate:
+        raise ValidationProblem.single(
+            "effective_date", "a village ends a membership from today on; an earlier date needs funding:admin"
+        )
+    effective_idx = period_index(Period.of(effective_date))
     lock_agreement(session, agreement)
     member = session.scalars(
         select(AgreementMember).where(
@@ -462,14 +501,15 @@ def remove_member(session: Session, agreement: FundingAgreement, worker_id: str,
     if member is None:
         raise AgreementNotFound(f"worker {worker_id} is not on this agreement's roster")
     member.status, member.removed_at = "removed", utcnow()
-    release_months(session, agreement.id, worker_id)
+    member.last_period_idx = effective_idx
+    release_months(session, agreement.id, worker_id, after_idx=effective_idx)
     now = utcnow()
     open_lines = """
         FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
         WHERE i.agreement_id = :a AND l.worker_id = :w AND i.status IN ('issued', 'overdue', 'partially_paid')
-          AND l.amount_idr - l.paid_idr - l.credited_idr > 0
+          AND i.period_idx > :after AND l.amount_idr - l.paid_idr - l.credited_idr > 0
     """
-    params = {"a": agreement.id, "w": worker_id}
+    params = {"a": agreement.id, "w": worker_id, "after": effective_idx}
     session.execute(
         text(f"""
         INSERT INTO credit_notes (invoice_id, worker_id, amount_idr, reason, created_at)

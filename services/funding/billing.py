@@ -27,7 +27,7 @@ from services.common.timeutil import utcnow
 from services.funding.exceptions import NoRateSchedule
 from services.funding.models import BillingRun, Invoice
 from services.funding.pricing import Period, PricingError, schedule_for
-from services.funding.pricing_sql import BILLABLE_WORKER_SQL, priced_lines
+from services.funding.pricing_sql import MEMBER_BILLED_SQL, priced_lines
 from services.funding.rates import period_index, schedules_in_force
 
 BILLING_LOCK_CLASS = 7_260_001  # first key of pg_advisory_xact_lock(int, int): "billing", second: year
@@ -39,7 +39,7 @@ ELIGIBLE_SQL = f"""
     a.status = 'active' AND a.start_idx <= :p AND a.end_idx >= :p
     AND NOT EXISTS (SELECT 1 FROM invoices x WHERE x.agreement_id = a.id AND x.period_idx = :p)
     AND EXISTS (SELECT 1 FROM agreement_members m JOIN funded_workers w ON w.worker_id = m.worker_id
-                WHERE m.agreement_id = a.id AND m.status = 'active' AND {BILLABLE_WORKER_SQL})
+                WHERE m.agreement_id = a.id AND {MEMBER_BILLED_SQL})
 """
 
 
@@ -73,7 +73,7 @@ def lines_sql(dialect: str) -> str:
         FROM agreement_members m
         JOIN invoices i ON i.agreement_id = m.agreement_id AND i.billing_run_id = :run
         JOIN funded_workers w ON w.worker_id = m.worker_id
-        WHERE m.status = 'active' AND {BILLABLE_WORKER_SQL}
+        WHERE {MEMBER_BILLED_SQL}
     """
     return f"""
         INSERT INTO invoice_lines (invoice_id, line_no, worker_id, program, schedule_id, declared_income_idr,

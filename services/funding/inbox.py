@@ -8,12 +8,13 @@ the registry.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from services.common.events import EventEnvelope, EventType, Handler, Inbox
-from services.funding.agreements import upsert_worker_copies
+from services.funding.agreements import end_memberships, upsert_worker_copies
 from services.funding.models import inbox
 from services.funding.registry_client import RegistryWorker, parse_worker
 
@@ -32,10 +33,22 @@ def on_worker_snapshots(session: Session, events: Sequence[EventEnvelope]) -> No
     upsert_worker_copies(session, list(latest.values()), only_newer=True)
 
 
+def on_worker_deactivated(session: Session, events: Sequence[EventEnvelope]) -> None:
+    """A worker who died, moved or withdrew: the copy follows, and every membership ends on the
+    effective date (that month stays payable; months after it already invoiced are credited)."""
+    on_worker_snapshots(session, events)
+    for event in events:
+        worker_id = str(event.data.get("worker", {}).get("id") or event.aggregate_id)
+        effective = event.data.get("effective_date")
+        effective_date = dt.date.fromisoformat(effective) if effective else event.occurred_at.date()
+        reason = f"worker {event.data.get('reason') or 'deactivated'} ({effective_date.isoformat()})"
+        end_memberships(session, worker_id, effective_date=effective_date, reason=reason)
+
+
 HANDLERS: dict[EventType, Handler] = {
     EventType.worker_registered: on_worker_snapshots,
     EventType.worker_updated: on_worker_snapshots,
-    EventType.worker_deactivated: on_worker_snapshots,
+    EventType.worker_deactivated: on_worker_deactivated,
     EventType.coverage_activated: on_worker_snapshots,
 }
 funding_inbox = Inbox(inbox, "funding", HANDLERS)

@@ -147,6 +147,8 @@ class AgreementMember(FundingBase):
     status: Mapped[str] = mapped_column(String(10), server_default=text("'active'"))
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # A removed member stays billable through this month (the month a worker died stays payable).
+    last_period_idx: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("agreement_id", "worker_id"),)
 

@@ -21,6 +21,12 @@ GOVERNMENT_SOURCES_SQL = "('dana_desa', 'apbd_kelurahan')"
 
 # A rostered worker is billed unless funding's copy says they left coverage for good.
 BILLABLE_WORKER_SQL = "w.status NOT IN ('deceased', 'inactive')"
+# A member billed for month :p: on the roster (and still living), or taken off it in :p or later (the
+# month a worker died, moved or withdrew stays payable; see agreements.remove_member).
+MEMBER_BILLED_SQL = (
+    f"((m.status = 'active' AND {BILLABLE_WORKER_SQL}) "
+    "OR (m.status = 'removed' AND m.last_period_idx IS NOT NULL AND m.last_period_idx >= :p))"
+)
 
 # Month offsets 0..11: agreements stay inside one fiscal year, so this expands any of their ranges.
 MONTH_OFFSETS_SQL = " UNION ALL ".join(f"SELECT {n} AS n" for n in range(12))

@@ -23,6 +23,7 @@ from services.common.errors import Forbidden, NotFound, ValidationProblem
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.pagination import Page, PageParams, page_params, paginate
 from services.common.principal import Principal, PrincipalKind
+from services.common.timeutil import today_in_area
 from services.funding import agreements, billing, payments, rates, reports
 from services.funding.dependencies import CurrentPrincipal, DbSession, Directory
 from services.funding.models import (
@@ -393,11 +394,20 @@ def remove_member(
     worker_id: Annotated[str, Path(max_length=64)],
     session: DbSession,
     principal: CurrentPrincipal,
+    effective_date: Annotated[
+        dt.date | None,
+        Query(description="Last day covered (default: today in the village); months after it are credited"),
+    ] = None,
 ) -> AgreementMemberRemovalOut:
     agreement = agreements.get_agreement(session, principal, agreement_id)
     require_writer(principal, agreement.village_code)
     credited = agreements.remove_member(
-        session, agreement, worker_id, reason="worker removed from the roster"
+        session,
+        agreement,
+        worker_id,
+        reason="worker removed from the roster",
+        effective_date=effective_date or today_in_area(agreement.village_code),
+        may_backdate=principal.has_scope("funding:admin"),
     )
     return AgreementMemberRemovalOut(worker_id=worker_id, credited_idr=credited)
 

@@ -278,3 +278,56 @@ def test_a_relay_killed_mid_delivery_loses_nothing_and_applies_nothing_twice(sys
     assert eventually(registered, total, timeout=30)
     time.sleep(1.0)
     assert registered() == total  # and it stays there: nothing was applied twice
+
+
+def test_a_worker_who_died_on_the_10th_is_billed_for_that_month_and_not_the_next(
+    system: RunningSystem,
+) -> None:
+    village = "33.26.15.2009"
+    key = village_key(system, village)
+    gone, stays = (
+        register_worker(system, key, village, nik)["id"] for nik in ("3326151010800001", "3326151010800002")
+    )
+    gateway = system.gateway
+    created = httpx.post(
+        f"{gateway}/v1/funding-agreements",
+        json={
+            "village_code": village,
+            "fiscal_year": 2026,
+            "source": "dana_desa",
+            "legal_reference": "Perkades 9/2026",
+            "budget_ceiling_idr": 5_000_000,
+            "start_period": "2026-11",
+            "end_period": "2026-12",
+            "programs": ["JKK", "JKM"],
+        },
+        headers=bearer(key),
+        timeout=10,
+    ).json()
+    agreement = f"{gateway}/v1/funding-agreements/{created['id']}"
+    httpx.post(f"{agreement}/members", json={"worker_ids": [gone, stays]}, headers=bearer(key), timeout=30)
+    assert httpx.post(f"{agreement}/activate", headers=bearer(key), timeout=10).status_code == 200
+    admin = client_token(system, "death billing", "funding:admin", "registry:read")
+    bill(system, admin, "2026-11")
+    died = httpx.post(
+        f"{gateway}/v1/workers/{gone}/deactivate",
+        json={"reason": "deceased", "effective_date": "2026-11-10"},
+        headers=bearer(key),
+        timeout=10,
+    )
+    assert died.status_code == 200, died.text
+    # worker.deactivated reaches funding, which ends the membership on the 10th.
+    assert eventually(
+        lambda: httpx.get(agreement, headers=bearer(admin), timeout=10).json()["member_count"], 1, timeout=10
+    )
+    bill(system, admin, "2026-12")
+
+    def billed(period: str) -> tuple[list[str], int]:
+        [invoice] = httpx.get(
+            f"{gateway}/v1/invoices", params={"period": period}, headers=bearer(key), timeout=10
+        ).json()["items"]
+        detail = httpx.get(f"{gateway}/v1/invoices/{invoice['id']}", headers=bearer(key), timeout=10).json()
+        return sorted({line["worker_id"] for line in detail["lines"]}), detail["credited_idr"]
+
+    assert billed("2026-11") == (sorted([gone, stays]), 0)  # the month of death stays payable
+    assert billed("2026-12") == ([stays], 0)  # and the next is not billed

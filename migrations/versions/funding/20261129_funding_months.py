@@ -1,4 +1,4 @@
-"""funding: funded_months, one row per worker and month an agreement funds (at most one agreement each)
+"""funding: funded_months (at most one agreement funds a worker in a month); members' last billed month
 
 Revision ID: funding_0004
 Revises: funding_0003
@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("worker_id", "period_idx", name=op.f("pk_funded_months")),
     )
     op.create_index(op.f("ix_funded_months_agreement_id"), "funded_months", ["agreement_id"])
+    op.add_column("agreement_members", sa.Column("last_period_idx", sa.Integer(), nullable=True))
     # Existing rosters: the earliest agreement keeps a month that two of them claim.
     op.execute(
         f"""
@@ -50,5 +51,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("agreement_members") as batch:
+        batch.drop_column("last_period_idx")
     op.drop_index(op.f("ix_funded_months_agreement_id"), table_name="funded_months")
     op.drop_table("funded_months")

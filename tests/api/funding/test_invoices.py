@@ -120,7 +120,13 @@ def test_overdue_void_and_credit_note(funding: TestClient, registry: FakeRegistr
     november = _invoice(funding, "2026-11")
     assert november["status"] == "overdue"
     assert _invoice(funding, "2026-12")["status"] == "issued"
-    removed = funding.delete(f"/v1/funding-agreements/{agreement['id']}/members/o2", headers=HEADERS)
+    member = f"/v1/funding-agreements/{agreement['id']}/members/o2"
+    # A village cannot end a membership in the past (that would credit away covered months) ...
+    backdated = funding.delete(member, params={"effective_date": "2026-10-31"}, headers=HEADERS)
+    assert backdated.status_code == 422, backdated.text
+    assert backdated.json()["errors"][0]["field"] == "effective_date"
+    # ... the agency can: o2 left at the end of October, so November and December are credited.
+    removed = funding.delete(member, params={"effective_date": "2026-10-31"}, headers=ADMIN)
     assert removed.status_code == 200, removed.text
     assert removed.json()["credited_idr"] == 2 * 16_800
     november = _invoice(funding, "2026-11")
@@ -155,3 +161,29 @@ def test_arrears_lapse_and_handover(funding: TestClient, registry: FakeRegistry)
     assert item["handover_period"] == "2027-01"
     # An ojol driver paying himself in January 2027 still gets PP 50/2025 (transport: until March 2027).
     assert item["workers"] == [{"worker_id": "l1", "self_pay_monthly_idr": 8_400}]
+
+
+def test_a_village_cannot_credit_away_a_partly_paid_covered_month(
+    funding: TestClient, registry: FakeRegistry
+) -> None:
+    agreement = active_agreement(funding, VILLAGE, [registry.add("d1")])
+    _bill(funding, "2026-11")
+    november = _invoice(funding, "2026-11")
+    body = {
+        "invoice_id": november["id"],
+        "amount_idr": 8_400,
+        "paid_on": "2026-11-10",
+        "method": "cash",
+        "reference": "SP2D/DEBT/1",
+    }
+    paid = funding.post("/v1/payments", json=body, headers={**HEADERS, "Idempotency-Key": "debt-key-0001"})
+    assert paid.status_code == 201, paid.text
+    removed = funding.delete(f"/v1/funding-agreements/{agreement['id']}/members/d1", headers=HEADERS)
+    assert removed.status_code == 200, removed.text
+    # Removal takes effect from today: November (covered, half paid) is still owed in full.
+    november = _invoice(funding, "2026-11")
+    assert (november["status"], november["credited_idr"], november["outstanding_idr"]) == (
+        "partially_paid",
+        0,
+        8_400,
+    )
