@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime, make_metadata
 from services.common.idempotency import make_idempotency_table
+from services.common.jobs import make_jobs_table, make_lease_table
 
 
 class FundingBase(DeclarativeBase):
@@ -31,6 +32,8 @@ class FundingBase(DeclarativeBase):
 
 
 idempotency_keys = make_idempotency_table(FundingBase.metadata)
+jobs_table = make_jobs_table(FundingBase.metadata)
+job_leases = make_lease_table(FundingBase.metadata)
 
 
 class FundingProgram(FundingBase):
