@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from sasar import jobs_cli
 from sasar.billing_cli import app as billing_app
 from sasar.keys_cli import app as keys_app
 from services.common.migrations import COMPONENTS, upgrade
@@ -24,6 +25,8 @@ areas_app = typer.Typer(help="Area reference data (kode wilayah).", no_args_is_h
 app.add_typer(areas_app, name="areas")
 app.add_typer(keys_app, name="keys")
 app.add_typer(billing_app, name="billing")
+app.command()(jobs_cli.worker)
+app.command()(jobs_cli.scheduler)
 
 
 def component_settings(component: str) -> ComponentSettings:
@@ -114,7 +117,7 @@ def up(
     workers: Annotated[int, typer.Option(help="uvicorn workers per component")] = 1,
     skip_setup: Annotated[bool, typer.Option(help="Do not migrate or load areas first")] = False,
 ) -> None:
-    """Migrate, load areas, then run gateway (:8000) and services (:8001-8003) until Ctrl-C."""
+    """Migrate, load areas, then run gateway (:8000), services (:8001-8003), job workers and the scheduler."""
     if not skip_setup:
         migrate(None)
         areas_load()
@@ -130,6 +133,11 @@ def up(
             "--no-access-log", "--log-level", "warning",
         ]  # fmt: skip
         children.append(subprocess.Popen(command, env=env))
+    # The job workers (one per service that has jobs) and the scheduler (one active per deployment).
+    for component in jobs_cli.JOB_COMPONENTS:
+        worker_command = [sys.executable, "-m", "sasar.cli", "worker", "--component", component]
+        children.append(subprocess.Popen(worker_command, env=env))
+    children.append(subprocess.Popen([sys.executable, "-m", "sasar.cli", "scheduler"], env=env))
 
     stopping = False
 

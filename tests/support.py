@@ -226,3 +226,29 @@ def live_server(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def job_service(component: str) -> Any:
+    """The component's :class:`~services.common.worker.JobService` (registry or funding)."""
+    return importlib.import_module(f"services.{component}.jobs").SERVICE
+
+
+def run_jobs(client: TestClient, component: str) -> int:
+    """Run the component's queued jobs to the end, as ``sasar worker`` would; returns how many ran."""
+    from services.common.worker import drain
+
+    return drain(client.app.state.database, job_service(component), owner="test-worker")  # type: ignore[attr-defined]
+
+
+def finished_job(
+    client: TestClient, accepted: Any, headers: dict[str, str], component: str
+) -> dict[str, Any]:
+    """``accepted`` is a 202 naming its job in ``Location``: run the jobs, then read that job back."""
+    assert accepted.status_code == 202, accepted.text
+    location = accepted.headers["Location"]
+    assert location.startswith("/v1/jobs/")
+    run_jobs(client, component)
+    response = client.get(location, headers=headers)
+    assert response.status_code == 200, response.text
+    job: dict[str, Any] = response.json()
+    return job

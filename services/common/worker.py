@@ -56,6 +56,10 @@ class JobContext:
     def finish(self, session: Session, result: Mapping[str, Any]) -> None:
         jobs.finish(session, self.table, self.job.id, self.owner, result)
 
+    def fail(self, session: Session, error: Mapping[str, Any]) -> None:
+        """Fail the job for good in the caller's transaction (with the effect that records why)."""
+        jobs.fail(session, self.table, self.job.id, self.owner, error, retry=False)
+
 
 Handler = Callable[[JobContext], None]
 

@@ -81,7 +81,11 @@ def run_import_job(context: JobContext) -> None:
         content = file.content
 
     def finished(session: Session, record: WorkerImport) -> None:
-        context.finish(session, import_result(record))
+        if record.status == imports.ImportStatus.failed:
+            errors = [{"field": "file", "reason": record.error or "unreadable"}]
+            context.fail(session, jobs.problem("Import failed", record.error or "", errors=errors))
+        else:
+            context.finish(session, import_result(record))
 
     imports.run_import(
         context.database.sessions,

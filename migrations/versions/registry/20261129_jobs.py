@@ -47,9 +47,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_jobs_status_run_after", "jobs", ["status", "run_after"])
     op.add_column("worker_imports", sa.Column("job_id", sa.String(length=40), nullable=True))
-    op.add_column(
-        "worker_imports", sa.Column("committed_row", sa.Integer(), server_default=sa.text("0"), nullable=False)
-    )
+    committed_row = sa.Column("committed_row", sa.Integer(), server_default=sa.text("0"), nullable=False)
+    op.add_column("worker_imports", committed_row)
     op.create_table(
         "worker_import_files",
         sa.Column("import_id", sa.String(length=36), nullable=False),
