@@ -68,3 +68,10 @@ def test_dockerfile_installs_the_project_and_runs_unprivileged() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     for needed in ("COPY services", "COPY gateway", "COPY migrations", "pip install -e .", "USER sasar"):
         assert needed in dockerfile
+
+
+def test_job_workers_and_the_scheduler_run_in_production(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["registry-worker"]["command"] == ["sasar", "worker", "--component", "registry"]
+    assert services["funding-worker"]["command"] == ["sasar", "worker", "--component", "funding"]
+    assert services["scheduler"]["command"] == ["sasar", "scheduler"]
