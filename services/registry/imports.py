@@ -631,6 +631,7 @@ def run_import(
     except ImportFileError as exc:
         with sessions() as session, session.begin():
             record = _finish(session, import_id, None, exc.reason)
+            session.execute(delete(WorkerImportFile).where(WorkerImportFile.import_id == import_id))
             if on_finish is not None and record is not None:
                 on_finish(session, record)
         return

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from services.common import jobs
 from services.common.db import Database
-from services.registry.models import Worker, WorkerImport, WorkerImportRow
+from services.common.timeutil import utcnow
+from services.common.worker import sweep
+from services.registry import jobs as registry_jobs
+from services.registry.models import Worker, WorkerImport, WorkerImportRow, jobs_table
 from tests.conftest import ClientFactory
 from tests.registry_support import OTHER_VILLAGE, VILLAGE, roster_csv, roster_row
 from tests.support import (
@@ -107,3 +112,30 @@ def test_a_worker_killed_mid_import_is_recovered_exactly_once(
         assert _state(database, import_id)[1:] == (total, total)
     finally:
         database.dispose()
+
+
+def test_an_import_whose_job_gives_up_is_failed_not_left_processing(
+    service_client: ClientFactory, database_url: Callable[[str], str]
+) -> None:
+    client = service_client("registry")
+    response = client.post(
+        "/v1/worker-imports", files={"file": ("r.csv", roster_csv([roster_row(0)]))}, headers=VIL
+    )
+    job_id, import_id = response.json()["job_id"], response.json()["id"]
+    database = Database(database_url("registry"))
+    try:
+        # A worker took it on its last attempt and died without a word.
+        assert jobs.claim(database.engine, jobs_table, owner="dead", kinds=[registry_jobs.IMPORT]) is not None
+        with database.sessions() as session, session.begin():
+            session.execute(
+                update(jobs_table)
+                .where(jobs_table.c.id == job_id)
+                .values(attempts=3, heartbeat_at=utcnow() - dt.timedelta(minutes=1))
+            )
+        assert sweep(database, registry_jobs.SERVICE, stale_after=dt.timedelta(seconds=30)) == (0, 1)
+    finally:
+        database.dispose()
+    job = client.get(f"/v1/jobs/{job_id}", headers=VIL).json()
+    assert job["status"] == "failed" and job["error"]["title"] == "Worker lost"
+    record = client.get(f"/v1/worker-imports/{import_id}", headers=VIL).json()
+    assert record["status"] == "failed" and "no rows were registered" in record["error"]
