@@ -105,6 +105,7 @@ class SchedulerLock:
         if self.connection is not None:
             try:
                 self.connection.execute(text("SELECT 1"))
+                self.connection.commit()  # not left idle in a transaction between rounds
                 return True
             except Exception:  # the connection (and with it the lock) is gone: try again below
                 self.connection = None
@@ -124,6 +125,7 @@ class SchedulerLock:
             release_lease(self.database.engine, self.table, LEASE_NAME, self.holder)
         elif self.connection is not None:
             self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEDULER_LOCK_KEY})
+            self.connection.commit()
             self.connection.close()
             self.connection = None
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from sasar.jobs_cli import scheduler_tick
+from sasar.jobs_cli import SchedulerLock, scheduler_tick
 from services.common import jobs
 from services.common.db import Database
 from services.common.timeutil import utcnow
@@ -170,3 +173,38 @@ def test_scheduler_enqueues_each_period_and_day_once(
         (funding_jobs.OVERDUE, "{'as_of': '2026-12-01'}"),
         (funding_jobs.LAPSE, "{'as_of': '2026-12-01'}"),
     }
+
+
+def test_one_scheduler_is_active_the_others_stand_by(database_url: Callable[[str], str]) -> None:
+    first, second = Database(database_url("funding")), Database(database_url("funding"))
+    a = SchedulerLock(first, ttl=dt.timedelta(seconds=60))
+    b = SchedulerLock(second, ttl=dt.timedelta(seconds=60))
+    b.holder += "-b"  # two processes on one host differ by pid; here by name
+    try:
+        assert a.hold() and a.hold()  # taken, then kept
+        assert not b.hold()
+        a.release()
+        assert b.hold() and not a.hold()
+        b.release()
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_scheduler_command_runs_one_round(database_url: Callable[[str], str], database: Database) -> None:
+    env = {
+        **os.environ,
+        "SASAR_FUNDING_DATABASE_URL": database_url("funding"),
+        "SASAR_REGISTRY_DATABASE_URL": database_url("registry"),
+    }
+    for _ in range(2):  # a second round (another scheduler, a restart) enqueues nothing new
+        done = subprocess.run(
+            [sys.executable, "-m", "sasar.cli", "scheduler", "--once"],
+            env=env,
+            capture_output=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+    with database.sessions() as session:
+        kinds = sorted(session.scalars(select(T.c.kind)))
+    assert kinds == sorted([funding_jobs.BILLING, funding_jobs.OVERDUE, funding_jobs.LAPSE])
