@@ -40,6 +40,9 @@ ROUTES: dict[str, str] = {
     "outreach-targets": "outreach",
     "outreach-progress": "outreach",
 }
+# Job ids name their service (``reg_…``, ``fun_…``); the path template itself is documented by the registry
+# (both services serve the same operation).
+JOB_PREFIXES: dict[str, str] = {"reg_": "registry", "fun_": "funding"}
 
 # RFC 9110 §7.6.1 connection-specific headers, plus ones the gateway sets itself.
 HOP_BY_HOP = frozenset(
@@ -65,6 +68,8 @@ def service_for_path(path: str) -> str | None:
     parts = path.split("/", 3)
     if len(parts) < 3 or parts[1] != "v1":
         return None
+    if parts[2] == "jobs" and len(parts) == 4:
+        return JOB_PREFIXES.get(parts[3][:4], "registry")
     return ROUTES.get(parts[2])
 
 

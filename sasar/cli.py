@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from sasar import jobs_cli
 from sasar.billing_cli import app as billing_app
 from sasar.keys_cli import app as keys_app
 from services.common.migrations import COMPONENTS, upgrade
@@ -24,6 +25,8 @@ areas_app = typer.Typer(help="Area reference data (kode wilayah).", no_args_is_h
 app.add_typer(areas_app, name="areas")
 app.add_typer(keys_app, name="keys")
 app.add_typer(billing_app, name="billing")
+app.command()(jobs_cli.worker)
+app.command()(jobs_cli.scheduler)
 
 
 def component_settings(component: str) -> ComponentSettings:
@@ -146,7 +149,8 @@ def up(
     workers: Annotated[int, typer.Option(help="uvicorn workers per component")] = 1,
     skip_setup: Annotated[bool, typer.Option(help="Do not migrate or load areas first")] = False,
 ) -> None:
-    """Migrate, load areas, then run gateway (:8000), services (:8001-8003) and the relay until Ctrl-C."""
+    """Migrate, load areas, then run gateway (:8000), services (:8001-8003), the event relay, job workers
+    and the scheduler until Ctrl-C."""
     if not skip_setup:
         migrate(None)
         areas_load()
@@ -164,6 +168,11 @@ def up(
         children.append(subprocess.Popen(command, env=env))
     # The event relay: delivers each service's outbox to the others (payments → coverage, …).
     children.append(subprocess.Popen([sys.executable, "-m", "sasar.cli", "relay"], env=env))
+    # The job workers (one per service that has jobs) and the scheduler (one active per deployment).
+    for component in jobs_cli.JOB_COMPONENTS:
+        worker_command = [sys.executable, "-m", "sasar.cli", "worker", "--component", component]
+        children.append(subprocess.Popen(worker_command, env=env))
+    children.append(subprocess.Popen([sys.executable, "-m", "sasar.cli", "scheduler"], env=env))
 
     stopping = False
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.support import internal_headers, village_headers
+from tests.support import finished_job, internal_headers, village_headers
 
 ADMIN = internal_headers(scopes=["funding:admin"])
 
@@ -46,3 +46,16 @@ def active_agreement(
     assert activated.status_code == 200, activated.text
     body: dict[str, Any] = activated.json()
     return body
+
+
+def run_to_result(funding: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST a run (billing, overdue, lapse) as funding:admin; its job runs; return the job's result."""
+    job = finished_job(funding, funding.post(path, json=body, headers=ADMIN), ADMIN, "funding")
+    assert job["status"] == "succeeded", job
+    result: dict[str, Any] = job["result"]
+    return result
+
+
+def bill(funding: TestClient, period: str) -> dict[str, Any]:
+    """Bill ``period`` through ``POST /v1/billing-runs`` and its job; the billing run's summary."""
+    return run_to_result(funding, "/v1/billing-runs", {"period": period})

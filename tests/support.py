@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,3 +228,49 @@ def live_server(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def job_service(component: str) -> Any:
+    """The component's :class:`~services.common.worker.JobService` (registry or funding)."""
+    return importlib.import_module(f"services.{component}.jobs").SERVICE
+
+
+def run_jobs(client: TestClient, component: str) -> int:
+    """Run the component's queued jobs to the end, as ``sasar worker`` would; returns how many ran."""
+    from services.common.worker import drain
+
+    return drain(client.app.state.database, job_service(component), owner="test-worker")  # type: ignore[attr-defined]
+
+
+def finished_job(
+    client: TestClient, accepted: Any, headers: dict[str, str], component: str
+) -> dict[str, Any]:
+    """``accepted`` is a 202 naming its job in ``Location``: run the jobs, then read that job back."""
+    assert accepted.status_code == 202, accepted.text
+    location = accepted.headers["Location"]
+    assert location.startswith("/v1/jobs/")
+    run_jobs(client, component)
+    response = client.get(location, headers=headers)
+    assert response.status_code == 200, response.text
+    job: dict[str, Any] = response.json()
+    return job
+
+
+def start_worker(component: str, url: str, *, stale_after: float) -> subprocess.Popen[bytes]:
+    """``sasar worker`` as its own process on ``url``, with short heartbeats (a test waits for sweeps)."""
+    env = {**os.environ, f"SASAR_{component.upper()}_DATABASE_URL": url, "SASAR_LOG_LEVEL": "WARNING"}
+    command = [
+        sys.executable, "-m", "sasar.cli", "worker", "--component", component,
+        "--poll", "0.05", "--heartbeat", "0.2", "--stale-after", str(stale_after),
+    ]  # fmt: skip
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from services.common.db import UTCDateTime, make_metadata
 from services.common.events import make_inbox_table, make_outbox_table
 from services.common.idempotency import make_idempotency_table
+from services.common.jobs import make_jobs_table, make_lease_table
 
 
 class FundingBase(DeclarativeBase):
@@ -35,6 +36,8 @@ idempotency_keys = make_idempotency_table(FundingBase.metadata)
 # Events this service publishes (same transaction as the change) and the ids of those it has applied.
 outbox = make_outbox_table(FundingBase.metadata)
 inbox = make_inbox_table(FundingBase.metadata)
+jobs_table = make_jobs_table(FundingBase.metadata)
+job_leases = make_lease_table(FundingBase.metadata)
 
 
 class FundingProgram(FundingBase):

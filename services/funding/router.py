@@ -18,13 +18,15 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from services.common import jobs
 from services.common.concurrency import IfMatchHeader, check_if_match, etag
 from services.common.errors import Forbidden, NotFound, ValidationProblem
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.pagination import Page, PageParams, page_params, paginate
 from services.common.principal import Principal, PrincipalKind
 from services.common.timeutil import today_in_area
-from services.funding import agreements, billing, payments, rates, reports
+from services.funding import agreements, payments, rates, reports
+from services.funding import jobs as funding_jobs
 from services.funding.dependencies import CurrentPrincipal, DbSession, Directory
 from services.funding.models import (
     BillingRun,
@@ -49,13 +51,11 @@ from services.funding.schemas import (
     ContributionQuoteIn,
     ContributionQuoteOut,
     CoverageLapseRunIn,
-    CoverageLapseRunOut,
     FundingAgreementIn,
     FundingAgreementOut,
     FundingAgreementPatch,
     InvoiceOut,
     InvoiceOverdueRunIn,
-    InvoiceOverdueRunOut,
     PaymentIn,
     PaymentOut,
     RateScheduleOut,
@@ -427,17 +427,44 @@ def _run_out(run: BillingRun) -> BillingRunOut:
     )
 
 
-@router.post("/billing-runs", response_model=BillingRunOut, status_code=201, summary="Bill a month")
-def create_billing_run(body: BillingRunIn, session: DbSession, principal: CurrentPrincipal) -> BillingRunOut:
+def _accepted(job: jobs.Job) -> JSONResponse:
+    body = jsonable_encoder(jobs.job_out(job))
+    return JSONResponse(body, status_code=202, headers={"Location": jobs.job_location(job.id)})
+
+
+_ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"model": jobs.JobOut, "description": "Queued as a job"}}
+
+
+@router.post(
+    "/billing-runs",
+    response_model=jobs.JobOut,
+    status_code=202,
+    responses=_ACCEPTED,
+    summary="Bill a month (a job; its result is the billing run)",
+)
+def create_billing_run(body: BillingRunIn, session: DbSession, principal: CurrentPrincipal) -> JSONResponse:
     require_admin(principal)
     try:
         period = Period.parse(body.period)
+        pick_schedule(rates.schedules_in_force(session), period)
     except PricingError as exc:
         raise _pricing_problem(exc) from None
-    result = billing.run_billing(session, period, actor=principal.actor)
-    run = session.get(BillingRun, result.id)
-    assert run is not None
-    return _run_out(run)
+    return _accepted(funding_jobs.enqueue_billing(session, period, principal.actor))
+
+
+JobId = Annotated[
+    str, Path(max_length=40, pattern=jobs.JOB_ID_PATTERN, description="Job id (reg_… or fun_…)")
+]
+
+
+@router.get(
+    "/jobs/{job_id}",
+    response_model=jobs.JobOut,
+    tags=["jobs"],
+    summary="A durable job: status, progress, result",
+)
+def get_job(job_id: JobId, session: DbSession, principal: CurrentPrincipal) -> jobs.JobOut:
+    return jobs.job_out(funding_jobs.get_job(session, principal, job_id))
 
 
 @router.get("/billing-runs/{run_id}", response_model=BillingRunOut, summary="A billing run")
@@ -555,14 +582,14 @@ def void_invoice(invoice_id: RowId, session: DbSession, principal: CurrentPrinci
 
 @router.post(
     "/invoices/overdue-runs",
-    response_model=InvoiceOverdueRunOut,
-    summary="Mark invoices overdue (funding:admin)",
+    response_model=jobs.JobOut,
+    status_code=202,
+    responses=_ACCEPTED,
+    summary="Mark invoices overdue (funding:admin; a job, its result has marked_overdue)",
 )
-def mark_overdue(
-    body: InvoiceOverdueRunIn, session: DbSession, principal: CurrentPrincipal
-) -> InvoiceOverdueRunOut:
+def mark_overdue(body: InvoiceOverdueRunIn, session: DbSession, principal: CurrentPrincipal) -> JSONResponse:
     require_admin(principal)
-    return InvoiceOverdueRunOut(marked_overdue=billing.mark_overdue(session, body.as_of))
+    return _accepted(funding_jobs.enqueue_run(session, funding_jobs.OVERDUE, body.as_of, principal.actor))
 
 
 # --- payments --------------------------------------------------------------------------------------
@@ -705,10 +732,12 @@ def village_agreements_ending(
 
 
 @router.post(
-    "/invoices/lapse-runs", response_model=CoverageLapseRunOut, summary="Mark lapsed workers (funding:admin)"
+    "/invoices/lapse-runs",
+    response_model=jobs.JobOut,
+    status_code=202,
+    responses=_ACCEPTED,
+    summary="Mark lapsed workers (funding:admin; a job, its result has lapsed_worker_ids)",
 )
-def lapse_run(
-    body: CoverageLapseRunIn, session: DbSession, principal: CurrentPrincipal
-) -> CoverageLapseRunOut:
+def lapse_run(body: CoverageLapseRunIn, session: DbSession, principal: CurrentPrincipal) -> JSONResponse:
     require_admin(principal)
-    return CoverageLapseRunOut(lapsed_worker_ids=reports.mark_lapsed(session, body.as_of))
+    return _accepted(funding_jobs.enqueue_run(session, funding_jobs.LAPSE, body.as_of, principal.actor))

@@ -8,6 +8,7 @@ ignore one older than what it holds (``version``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -73,13 +74,17 @@ def _event_id_sql(dialect: str) -> str:
     )
 
 
-def emit_imported_workers(session: Session, import_id: str) -> int:
-    """``worker.registered`` for every worker an import registered, in one ``INSERT … SELECT``."""
+def emit_imported_workers(session: Session, import_id: str, worker_ids: Sequence[str]) -> int:
+    """``worker.registered`` for the workers of one import chunk (``worker_ids``: the chunk's candidates;
+    those a held NIK kept out were never inserted), in one ``INSERT … SELECT``."""
+    if not worker_ids:
+        return 0
     dialect = session.get_bind().dialect.name
+    chosen = "x.import_id = :import_id AND x.id IN :ids"
     source = (
-        "(SELECT x.*, hex(randomblob(16)) AS h FROM workers x WHERE x.import_id = :import_id)"
+        f"(SELECT x.*, hex(randomblob(16)) AS h FROM workers x WHERE {chosen})"
         if dialect == "sqlite"
-        else "(SELECT x.* FROM workers x WHERE x.import_id = :import_id)"
+        else f"(SELECT x.* FROM workers x WHERE {chosen})"
     )
     result = session.execute(
         text(
@@ -89,6 +94,7 @@ def emit_imported_workers(session: Session, import_id: str) -> int:
             f"{_snapshot_sql(dialect)}, '', 0, :now FROM {source} w ORDER BY w.created_at, w.id"
         ).bindparams(
             bindparam("import_id", import_id),
+            bindparam("ids", list(worker_ids), expanding=True),
             bindparam("type", EventType.worker_registered.value),
             bindparam("now", utcnow(), type_=UTCDateTime()),
         )

@@ -1,4 +1,4 @@
-"""Bulk registration from a CSV or XLSX roster, processed in the background.
+"""Bulk registration from a CSV or XLSX roster, processed by a durable job (see ``registry/jobs.py``).
 
 The columns are the fields of ``POST /v1/workers`` (``nik``, ``temporary``, ``name``, ``birth_date``,
 ``sex``, ``phone``, ``village_code``, ``occupation``, ``declared_income_idr``, ``programs`` as
@@ -22,13 +22,13 @@ import queue
 import threading
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
 import structlog
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,7 +41,7 @@ from services.registry import duplicates
 from services.registry.access import require_read, require_write
 from services.registry.events import emit_imported_workers
 from services.registry.exceptions import ImportNotFound
-from services.registry.models import Worker, WorkerImport, WorkerImportRow
+from services.registry.models import Worker, WorkerImport, WorkerImportFile, WorkerImportRow
 from services.registry.validation import (
     TEMPORARY_VALIDITY,
     WorkerInput,
@@ -335,26 +335,6 @@ def _today(village_code: str, cache: dict[str, dt.date], now: dt.datetime) -> dt
     return today
 
 
-def process_import(
-    session: Session,
-    import_id: str,
-    rows: Iterable[tuple[int, dict[str, str]]],
-    principal: Principal,
-) -> ImportCounts:
-    """Validate and register every row of one import in the caller's transaction; returns the counts.
-
-    Parsing and validation (pure Python) run one chunk ahead in a background thread, so they overlap
-    the database's work on the previous chunk; all database work stays on the caller's thread.
-    """
-    writer = _ChunkWriter(session, import_id, principal, utcnow())
-    for staged, results in _prefetched(_validated_chunks(import_id, rows, principal, writer.now)):
-        writer.write(staged, results)
-    writer.close()
-    duplicates.detect_for_workers(session, lambda w: w.import_id == import_id)
-    emit_imported_workers(session, import_id)
-    return _count_results(session, import_id)
-
-
 Chunk = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
@@ -608,45 +588,109 @@ def create_import(session: Session, principal: Principal, filename: str, content
     )
     session.add(record)
     session.flush()
+    session.add(WorkerImportFile(import_id=record.id, content=content))
+    session.flush()
     return record
 
 
-def run_import(sessions: sessionmaker[Session], import_id: str, content: bytes, principal: Principal) -> None:
-    """The background job: process one queued import in its own transactions; never raises."""
+ImportHook = Callable[[Session, int, int], None]
+FinishHook = Callable[[Session, WorkerImport], None]
+
+
+def count_rows(content: bytes, file_format: str) -> int:
+    """Read the whole file once: every file-level error surfaces here, before any row is written."""
+    return sum(1 for _ in iter_rows(content, file_format))
+
+
+def run_import(
+    sessions: sessionmaker[Session],
+    import_id: str,
+    content: bytes,
+    principal: Principal,
+    *,
+    on_progress: ImportHook | None = None,
+    on_finish: FinishHook | None = None,
+) -> None:
+    """Process one import chunk by chunk, each chunk in its own transaction; resumable after a crash.
+
+    Each chunk commits together with its row results, the import's resume point (``committed_row``) and
+    ``on_progress(session, rows done, rows in file)``; a rerun skips the chunks already committed (the
+    chunks are cut at the same rows every time: validation is deterministic, and redoing it rebuilds the
+    in-file duplicate check). The last transaction detects duplicates, records the counts and calls
+    ``on_finish``. A file-level error fails the import before any row is written. Other errors propagate
+    (the job worker retries the job, which resumes here).
+    """
     with sessions() as session, session.begin():
         record = session.get(WorkerImport, import_id)
-        if record is None or record.status != ImportStatus.queued:
+        if record is None or record.status in (ImportStatus.completed, ImportStatus.failed):
             return
         record.status = ImportStatus.processing
-        record.started_at = utcnow()
-        file_format = record.file_format
-    error: str | None = None
-    counts: ImportCounts | None = None
+        record.started_at = record.started_at or utcnow()
+        file_format, committed = record.file_format, record.committed_row
     try:
-        with sessions() as session, session.begin():
-            counts = process_import(session, import_id, iter_rows(content, file_format), principal)
-            _finish(session, import_id, counts, None)
+        total = count_rows(content, file_format)
     except ImportFileError as exc:
-        error = exc.reason
-    except Exception as exc:  # a job must end in a visible state, whatever happened
-        log.error("worker_import_failed", import_id=import_id, exc_info=exc)
-        error = "the import failed unexpectedly; no rows were registered"
-    if error is not None:
         with sessions() as session, session.begin():
-            _finish(session, import_id, None, error)
+            record = _finish(session, import_id, None, exc.reason)
+            session.execute(delete(WorkerImportFile).where(WorkerImportFile.import_id == import_id))
+            if on_finish is not None and record is not None:
+                on_finish(session, record)
+        return
+    now = utcnow()
+    done = 0
+    for staged, results in _prefetched(
+        _validated_chunks(import_id, iter_rows(content, file_format), principal, now)
+    ):
+        last = max([row[0] for row in staged[-1:]] + [row[1] for row in results[-1:]])
+        done += len(staged) + len(results)
+        if last <= committed:
+            continue  # committed by an earlier attempt
+        with sessions() as session, session.begin():
+            writer = _ChunkWriter(session, import_id, principal, now)
+            writer.write(staged, results)
+            writer.close()
+            # worker.registered for the chunk's new workers, committed with them.
+            emit_imported_workers(session, import_id, [row[1] for row in staged])
+            session.execute(
+                update(WorkerImport).where(WorkerImport.id == import_id).values(committed_row=last)
+            )
+            if on_progress is not None:
+                on_progress(session, done, total)
+    with sessions() as session, session.begin():
+        duplicates.detect_for_workers(session, lambda w: w.import_id == import_id)
+        record = _finish(session, import_id, _count_results(session, import_id), None)
+        session.execute(delete(WorkerImportFile).where(WorkerImportFile.import_id == import_id))
+        if on_finish is not None and record is not None:
+            on_finish(session, record)
 
 
-def _finish(session: Session, import_id: str, counts: ImportCounts | None, error: str | None) -> None:
+def fail_import(session: Session, import_id: str, reason: str) -> None:
+    """Mark an unfinished import failed (its job gave up); rows already committed keep their results."""
+    record = session.get(WorkerImport, import_id)
+    if record is None or record.status in (ImportStatus.completed, ImportStatus.failed):
+        return
+    if record.committed_row:
+        reason += f"; rows up to {record.committed_row} were processed and have their results"
+    else:
+        reason += "; no rows were registered"
+    _finish(session, import_id, None, reason)
+    session.execute(delete(WorkerImportFile).where(WorkerImportFile.import_id == import_id))
+
+
+def _finish(
+    session: Session, import_id: str, counts: ImportCounts | None, error: str | None
+) -> WorkerImport | None:
     record = session.get(WorkerImport, import_id)
     if record is None:
-        return
+        return None
     record.finished_at = utcnow()
     if counts is None:
         record.status, record.error = ImportStatus.failed, error
-        return
+        return record
     record.status = ImportStatus.completed
     record.total, record.accepted, record.rejected = counts.total, counts.accepted, counts.rejected
     record.duplicate_existing, record.duplicate_in_file = counts.duplicate_existing, counts.duplicate_in_file
+    return record
 
 
 def get_import(session: Session, principal: Principal, import_id: str) -> WorkerImport:

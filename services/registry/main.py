@@ -15,6 +15,7 @@ from services.registry.router import (
     candidates_router,
     counts_router,
     imports_router,
+    jobs_router,
     workers_router,
 )
 
@@ -29,7 +30,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         settings=settings or get_settings(),
         title="Sasar registry",
         description="Workers (NIK, village, occupation, coverage status) and Indonesia's area codes.",
-        routers=[areas_router, workers_router, counts_router, imports_router, candidates_router],
+        routers=[areas_router, workers_router, counts_router, imports_router, candidates_router, jobs_router],
         on_startup=[_load_reference_villages],
         inbox=registry_inbox,
         outbox=outbox,

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -20,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from services.common.db import UTCDateTime, make_metadata
 from services.common.events import make_inbox_table, make_outbox_table
 from services.common.idempotency import make_idempotency_table
+from services.common.jobs import make_jobs_table
 
 
 class RegistryBase(DeclarativeBase):
@@ -128,9 +130,21 @@ class WorkerImport(RegistryBase):
     duplicate_existing: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     duplicate_in_file: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     error: Mapped[str | None] = mapped_column(Text)
+    # The job that processes it, and the last row number whose chunk is committed (resumption point).
+    job_id: Mapped[str | None] = mapped_column(String(40))
+    committed_row: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class WorkerImportFile(RegistryBase):
+    """The uploaded bytes of an import, kept until it is processed so a restarted worker can resume."""
+
+    __tablename__ = "worker_import_files"
+
+    import_id: Mapped[str] = mapped_column(ForeignKey("worker_imports.id"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class WorkerImportRow(RegistryBase):
@@ -172,6 +186,7 @@ idempotency_keys = make_idempotency_table(RegistryBase.metadata)
 # Events this service publishes (same transaction as the change) and the ids of those it has applied.
 outbox = make_outbox_table(RegistryBase.metadata)
 inbox = make_inbox_table(RegistryBase.metadata)
+jobs_table = make_jobs_table(RegistryBase.metadata)
 
 # Tables filled by migrations or loaders (reference data): tests keep them between cases.
 REFERENCE_TABLES: frozenset[str] = frozenset({"areas"})

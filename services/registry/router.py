@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from services.common.concurrency import IfMatchHeader, check_if_match, etag
-from services.common.db import get_database
 from services.common.errors import ProblemError, ValidationProblem
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
+from services.common.jobs import JOB_ID_PATTERN, JobOut, job_location, job_out
 from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import Principal, authenticated_principal, principal_from_request
 from services.common.timeutil import to_area_time
 from services.common.wilayah import AREA_CODE_PATTERN, AreaLevel
 from services.registry import access, areas, duplicates, history, imports, lifecycle, workers
+from services.registry import jobs as registry_jobs
 from services.registry.dependencies import DbSession
 from services.registry.models import DuplicateCandidate, Worker, WorkerImport, idempotency_keys
 from services.registry.nik import mask_nik
@@ -91,6 +92,7 @@ workers_router = APIRouter(prefix="/v1/workers", tags=["workers"])
 counts_router = APIRouter(prefix="/v1/worker-counts", tags=["workers"])
 imports_router = APIRouter(prefix="/v1/worker-imports", tags=["worker imports"])
 candidates_router = APIRouter(prefix="/v1/duplicate-candidates", tags=["duplicate candidates"])
+jobs_router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
 def worker_out(worker: Worker, *, full_nik: bool) -> WorkerOut:
@@ -299,14 +301,13 @@ def worker_counts(
     "",
     status_code=202,
     response_model=WorkerImportAccepted,
-    summary="Upload a roster (CSV or XLSX); processed in the background",
+    summary="Upload a roster (CSV or XLSX); processed by a job (poll `Location`, the job)",
     responses={413: {"description": "File too large"}},
 )
 def create_import(
     request: Request,
     session: DbSession,
     principal: Principal_,
-    background: BackgroundTasks,
     file: Annotated[UploadFile, File(description="CSV (UTF-8) or XLSX with the worker columns")],
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
@@ -320,12 +321,12 @@ def create_import(
             errors=[{"field": "file", "reason": "too large"}],
         )
     filename = file.filename or "upload"
-    created: list[str] = []
 
     def produce() -> WorkerImportAccepted:
+        # The import, its file and its job commit together with this 202.
         record = imports.create_import(session, principal, filename, content)
-        created.append(record.id)
-        return WorkerImportAccepted(id=record.id, status=record.status)
+        job = registry_jobs.enqueue_import(session, principal, record)
+        return WorkerImportAccepted(id=record.id, status=record.status, job_id=job.id)
 
     answer = idempotent_post(
         session,
@@ -337,9 +338,9 @@ def create_import(
         status_code=202,
         produce=produce,
     )
-    if created:
-        database = get_database(request)
-        background.add_task(imports.run_import, database.sessions, created[0], content, principal)
+    job_id = json.loads(bytes(answer.body)).get("job_id")
+    if job_id:
+        answer.headers["Location"] = job_location(job_id)
     return answer
 
 
@@ -440,3 +441,13 @@ def resolve_candidate(
         session, principal, candidate_id, duplicates.Decision(body.decision), body.keep_worker_id
     )
     return candidate_out(candidate)
+
+
+# --- jobs ------------------------------------------------------------------------------------------
+
+JobId = Annotated[str, Path(max_length=40, pattern=JOB_ID_PATTERN, description="Job id (reg_… or fun_…)")]
+
+
+@jobs_router.get("/{job_id}", response_model=JobOut, summary="A durable job: status, progress, result")
+def get_job(job_id: JobId, session: DbSession, principal: Principal_) -> JobOut:
+    return job_out(registry_jobs.get_job(session, principal, job_id))

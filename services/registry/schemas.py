@@ -147,6 +147,7 @@ class WorkerCountsOut(BaseModel):
 class WorkerImportAccepted(BaseModel):
     id: str
     status: str
+    job_id: str = Field(description="The job processing the import (`GET /v1/jobs/{job_id}`)")
 
 
 class WorkerImportOut(BaseModel):

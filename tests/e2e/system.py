@@ -1,4 +1,4 @@
-"""The whole system as real processes (gateway and three services) for end-to-end tests."""
+"""The whole system as real processes (gateway, three services, job workers) for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -113,9 +113,21 @@ class RunningSystem:
             except subprocess.TimeoutExpired:
                 process.kill()
 
+    def start_worker(self, component: str) -> None:
+        """``sasar worker`` for a service with jobs (registry, funding), as ``sasar up`` starts it."""
+        name = f"worker-{component}"
+        log = (self.log_dir / f"{name}.log").open("ab")
+        command = [
+            sys.executable, "-m", "sasar.cli", "worker", "--component", component,
+            "--poll", "0.1", "--heartbeat", "0.5", "--stale-after", "5",
+        ]  # fmt: skip
+        self.processes[name] = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
+
     def start_all(self) -> None:
         for component in COMPONENT_APPS:
             self.start(component, wait=False)
+        for component in ("registry", "funding"):
+            self.start_worker(component)
         for component in COMPONENT_APPS:
             self.wait_healthy(component)
         self.start_relay()

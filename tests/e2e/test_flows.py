@@ -174,6 +174,25 @@ def test_the_61st_request_in_a_minute_is_refused(system: RunningSystem) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
+def billing_run(gateway: str, token: str, period: str) -> dict[str, Any]:
+    """Start a billing run through the gateway (202 + job), poll the job until it is done; its result."""
+    accepted = httpx.post(
+        f"{gateway}/v1/billing-runs", json={"period": period}, headers=bearer(token), timeout=10
+    )
+    assert accepted.status_code == 202, accepted.text
+    location = accepted.headers["location"]
+    assert location.startswith("/v1/jobs/fun_")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job = httpx.get(f"{gateway}{location}", headers=bearer(token), timeout=10).json()
+        if job["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.1)
+    assert job["status"] == "succeeded", job
+    result: dict[str, Any] = job["result"]
+    return result
+
+
 def test_money_flow_agreement_billing_payment_statement(system: RunningSystem) -> None:
     gateway = system.gateway
     village = "33.26.15.2002"
@@ -211,15 +230,9 @@ def test_money_flow_agreement_billing_payment_statement(system: RunningSystem) -
     assert activated.json()["budget_committed_idr"] == 50_400
 
     admin = client_token(system, "back office", "funding:admin")
-    run = httpx.post(
-        f"{gateway}/v1/billing-runs", json={"period": "2026-12"}, headers=bearer(admin), timeout=60
-    )
-    assert run.status_code == 201, run.text
-    assert (run.json()["invoices_issued"], run.json()["lines"], run.json()["total_idr"]) == (1, 6, 50_400)
-    again = httpx.post(
-        f"{gateway}/v1/billing-runs", json={"period": "2026-12"}, headers=bearer(admin), timeout=60
-    )
-    assert again.json()["invoices_issued"] == 0
+    run = billing_run(gateway, admin, "2026-12")
+    assert (run["invoices_issued"], run["lines"], run["total_idr"]) == (1, 6, 50_400)
+    assert billing_run(gateway, admin, "2026-12")["invoices_issued"] == 0
 
     invoices = httpx.get(f"{gateway}/v1/invoices?period=2026-12", headers=bearer(key), timeout=10).json()[
         "items"
@@ -391,3 +404,30 @@ def test_stopping_funding_shows_in_readiness_and_its_routes_answer_503(system: R
     finally:
         system.start("funding")
     assert httpx.get(system.gateway + "/readyz", timeout=10).status_code == 200
+
+
+def test_an_import_through_the_gateway_completes_as_a_job(system: RunningSystem) -> None:
+    gateway, village = system.gateway, "33.26.15.2007"
+    key = village_key(system, village)
+    content = (
+        b"nik,name,occupation,declared_income_idr,programs\n"
+        b"3326150101700001,Budi Santoso,petani,1000000,JKK;JKM\n"
+        b"3326150101700001,Budi Lagi,petani,1000000,JKK;JKM\n"
+    )
+    accepted = httpx.post(
+        f"{gateway}/v1/worker-imports", files={"file": ("r.csv", content)}, headers=bearer(key), timeout=10
+    )
+    assert accepted.status_code == 202, accepted.text
+    location = accepted.headers["location"]
+    assert location == f"/v1/jobs/{accepted.json()['job_id']}" and "/reg_" in location
+    deadline = time.monotonic() + 30
+    while (job := httpx.get(f"{gateway}{location}", headers=bearer(key), timeout=10).json())["status"] in (
+        "queued",
+        "running",
+    ) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job["status"] == "succeeded", job
+    assert (job["result"]["accepted"], job["result"]["duplicate_in_file"]) == (1, 1)
+    # The job is routed to the registry by its id, and another village's key does not see it.
+    other = village_key(system, "33.26.15.2008")
+    assert httpx.get(f"{gateway}{location}", headers=bearer(other), timeout=10).status_code == 404

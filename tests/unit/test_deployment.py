@@ -88,3 +88,10 @@ def test_the_relay_runs_on_nats_with_every_receiver_named(compose: dict[str, Any
         event_broker=environment["SASAR_EVENT_BROKER"], registry_url=environment["SASAR_RELAY_REGISTRY_URL"]
     )
     assert settings.event_broker == "nats://nats:4222"
+
+
+def test_job_workers_and_the_scheduler_run_in_production(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["registry-worker"]["command"] == ["sasar", "worker", "--component", "registry"]
+    assert services["funding-worker"]["command"] == ["sasar", "worker", "--component", "funding"]
+    assert services["scheduler"]["command"] == ["sasar", "scheduler"]

@@ -28,7 +28,7 @@ from services.funding.inbox import funding_inbox
 from services.outreach.events import outreach_inbox
 from services.registry.inbox import registry_inbox
 from tests.registry_support import VILLAGE, nik_for, worker_body
-from tests.support import TEST_SECRET, internal_headers, village_headers
+from tests.support import TEST_SECRET, internal_headers, run_jobs, village_headers
 
 REGISTRY_WRITER = internal_headers(scopes=["registry:read", "registry:write"])
 REPORTS = internal_headers(scopes=["reports:read"])
@@ -329,6 +329,8 @@ def test_an_import_publishes_one_event_per_registered_worker(system: Any) -> Non
         headers={**village_headers(VILLAGE), "Idempotency-Key": "import-events-0001"},
     )
     assert response.status_code == 202, response.text
+    assert outbox(system, "registry") == []  # nothing registered yet: the import is a queued job
+    run_jobs(system.registry, "registry")
     rows = outbox(system, "registry")
     assert len(rows) == 5 and {r[0] for r in rows} == {"worker.registered"}
     snapshots = [json.loads(r[2])["worker"] for r in rows]

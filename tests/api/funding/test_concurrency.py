@@ -15,7 +15,7 @@ from services.common.db import Database
 from services.funding.billing import run_billing
 from services.funding.pricing import Period
 from tests.api.funding.conftest import OTHER_VILLAGE, VILLAGE, FakeRegistry
-from tests.funding_support import ADMIN, active_agreement
+from tests.funding_support import ADMIN, active_agreement, bill
 from tests.support import create_component_app, live_server, village_headers
 
 
@@ -68,7 +68,7 @@ def test_concurrent_identical_payments_record_one(
     fake_registry: tuple[FakeRegistry, str],
 ) -> None:
     active_agreement(funding, VILLAGE, [registry.add("p1"), registry.add("p2")])
-    assert funding.post("/v1/billing-runs", json={"period": "2026-12"}, headers=ADMIN).status_code == 201
+    assert bill(funding, "2026-12")["invoices_issued"] == 1
     invoice = funding.get("/v1/invoices", headers=ADMIN).json()["items"][0]
     app = create_component_app("funding", database_url("funding"), registry_url=fake_registry[1])
     body = {
@@ -112,7 +112,7 @@ def test_concurrent_different_payments_never_overpay(
     fake_registry: tuple[FakeRegistry, str],
 ) -> None:
     active_agreement(funding, VILLAGE, [registry.add("q1")])
-    funding.post("/v1/billing-runs", json={"period": "2026-12"}, headers=ADMIN)
+    bill(funding, "2026-12")
     invoice = funding.get("/v1/invoices", headers=ADMIN).json()["items"][0]  # Rp16,800
     app = create_component_app("funding", database_url("funding"), registry_url=fake_registry[1])
     with live_server(app) as url:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.api.funding.conftest import VILLAGE, FakeRegistry
-from tests.funding_support import ADMIN, active_agreement
+from tests.funding_support import active_agreement, bill
 from tests.support import village_headers
 
 
@@ -16,15 +16,13 @@ def test_agreement_billing_payment_statement(funding: TestClient, registry: Fake
     assert agreement["member_count"] == 3
     assert {c["kind"] for c in registry.calls} == {"internal"}
 
-    first = funding.post("/v1/billing-runs", json={"period": "2026-12"}, headers=ADMIN)
-    assert first.status_code == 201, first.text
-    assert first.json()["invoices_issued"] == 1
-    assert first.json()["lines"] == 6
-    assert first.json()["total_idr"] == 50_400
+    first = bill(funding, "2026-12")
+    assert first["invoices_issued"] == 1
+    assert first["lines"] == 6
+    assert first["total_idr"] == 50_400
 
-    second = funding.post("/v1/billing-runs", json={"period": "2026-12"}, headers=ADMIN)
-    assert second.status_code == 201
-    assert second.json()["invoices_issued"] == 0
+    second = bill(funding, "2026-12")
+    assert second["invoices_issued"] == 0
 
     village = village_headers(VILLAGE)
     invoices = funding.get("/v1/invoices", params={"period": "2026-12"}, headers=village).json()["items"]

@@ -7,17 +7,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.api.funding.conftest import OTHER_VILLAGE, VILLAGE, FakeRegistry
-from tests.funding_support import ADMIN, active_agreement
+from tests.funding_support import ADMIN, active_agreement, bill, run_to_result
 from tests.support import village_headers
 
 HEADERS = village_headers(VILLAGE)
 
 
 def _bill(funding: TestClient, period: str) -> dict[str, Any]:
-    response = funding.post("/v1/billing-runs", json={"period": period}, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return bill(funding, period)
 
 
 def _invoice(funding: TestClient, period: str, village: str = VILLAGE) -> dict[str, Any]:
@@ -115,8 +112,8 @@ def test_overdue_void_and_credit_note(funding: TestClient, registry: FakeRegistr
     agreement = active_agreement(funding, VILLAGE, [registry.add("o1"), registry.add("o2")])
     _bill(funding, "2026-11")
     _bill(funding, "2026-12")
-    marked = funding.post("/v1/invoices/overdue-runs", json={"as_of": "2026-11-16"}, headers=ADMIN)
-    assert marked.json() == {"marked_overdue": 1}
+    marked = run_to_result(funding, "/v1/invoices/overdue-runs", {"as_of": "2026-11-16"})
+    assert marked == {"as_of": "2026-11-16", "marked_overdue": 1}
     november = _invoice(funding, "2026-11")
     assert november["status"] == "overdue"
     assert _invoice(funding, "2026-12")["status"] == "issued"
@@ -147,10 +144,10 @@ def test_arrears_lapse_and_handover(funding: TestClient, registry: FakeRegistry)
     arrears = funding.get(f"/v1/villages/{VILLAGE}/arrears", params={"as_of": "2026-05-20"}, headers=HEADERS)
     assert arrears.json()[0]["unpaid_months"] == 5
     assert arrears.json()[0]["lapsed"] is False
-    lapse = funding.post("/v1/invoices/lapse-runs", json={"as_of": "2026-04-10"}, headers=ADMIN)
-    assert lapse.json() == {"lapsed_worker_ids": []}  # only 3 months due by then
-    lapse = funding.post("/v1/invoices/lapse-runs", json={"as_of": "2026-04-16"}, headers=ADMIN)
-    assert lapse.json() == {"lapsed_worker_ids": ["l1"]}
+    lapse = run_to_result(funding, "/v1/invoices/lapse-runs", {"as_of": "2026-04-10"})
+    assert lapse["lapsed_worker_ids"] == []  # only 3 months due by then
+    lapse = run_to_result(funding, "/v1/invoices/lapse-runs", {"as_of": "2026-04-16"})
+    assert lapse["lapsed_worker_ids"] == ["l1"]
     again = funding.get(f"/v1/villages/{VILLAGE}/arrears", params={"as_of": "2026-05-20"}, headers=HEADERS)
     assert again.json()[0]["lapsed"] is True
     ending = funding.get(

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.funding.conftest import OTHER_VILLAGE, VILLAGE, FakeRegistry
-from tests.funding_support import ADMIN, active_agreement, agreement_body
+from tests.funding_support import ADMIN, active_agreement, agreement_body, bill
 from tests.support import anonymous_headers, internal_headers, officer_headers, village_headers
 
 INTRUDER = village_headers(OTHER_VILLAGE, subject="key-other")
@@ -20,7 +20,7 @@ OFFICER = officer_headers("7", [VILLAGE])
 @pytest.fixture
 def billed(funding: TestClient, registry: FakeRegistry) -> dict[str, Any]:
     agreement = active_agreement(funding, VILLAGE, [registry.add("t1")])
-    run = funding.post("/v1/billing-runs", json={"period": "2026-12"}, headers=ADMIN).json()
+    run = bill(funding, "2026-12")
     invoice = funding.get("/v1/invoices", headers=ADMIN).json()["items"][0]
     payment = funding.post(
         "/v1/payments",

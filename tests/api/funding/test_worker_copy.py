@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from services.common.events import RELAY_HEADER, relay_token
 from tests.api.funding.conftest import VILLAGE, FakeRegistry
-from tests.funding_support import ADMIN, agreement_body
+from tests.funding_support import ADMIN, agreement_body, bill
 from tests.support import TEST_SECRET, village_headers
 
 
@@ -101,8 +101,7 @@ def test_billing_prices_the_income_the_latest_event_carries(
     worker_event(funding, "worker.updated", "w-1", declared_income_idr=3_000_000, version=2)
     # A late, older event changes nothing.
     worker_event(funding, "worker.updated", "w-1", declared_income_idr=1_000_000, version=1)
-    run = funding.post("/v1/billing-runs", json={"period": "2026-12"}, headers=ADMIN)
-    assert run.status_code in (201, 202), run.text
+    bill(funding, "2026-12")
     invoices = funding.get("/v1/invoices", params={"period": "2026-12"}, headers=headers).json()["items"]
     assert [i["total_idr"] for i in invoices] == [30_000 + 6_800]
 

@@ -16,7 +16,7 @@ from tests.registry_support import (
     temporary_body,
     worker_body,
 )
-from tests.support import internal_headers, officer_headers, village_headers
+from tests.support import internal_headers, officer_headers, run_jobs, village_headers
 
 VIL = village_headers(VILLAGE)
 OTHER = village_headers(OTHER_VILLAGE, subject="key-other")
@@ -110,6 +110,7 @@ def test_imports_queue_candidates(service_client: ClientFactory) -> None:
         headers=VIL,
     )
     assert response.status_code == 202
+    assert run_jobs(client, "registry") == 1
     queue = _candidates(client)
     assert len(queue) == 1 and temp["id"] in (queue[0]["worker_id"], queue[0]["other_worker_id"])
 

@@ -18,7 +18,7 @@ from tests.registry_support import (
     roster_row,
     worker_body,
 )
-from tests.support import internal_headers, officer_headers, village_headers
+from tests.support import finished_job, internal_headers, officer_headers, run_jobs, village_headers
 
 VIL = village_headers(VILLAGE)
 OTHER = village_headers(OTHER_VILLAGE, subject="key-other")
@@ -29,11 +29,19 @@ def _upload(
 ) -> dict[str, Any]:
     response = client.post("/v1/worker-imports", files={"file": (name, content)}, headers=headers or VIL)
     assert response.status_code == 202, response.text
-    assert set(response.json()) == {"id", "status"}
-    # TestClient runs background tasks before returning, so the import has finished here.
-    status = client.get(f"/v1/worker-imports/{response.json()['id']}", headers=headers or VIL)
+    accepted = response.json()
+    assert set(accepted) == {"id", "status", "job_id"} and accepted["status"] == "queued"
+    assert response.headers["Location"] == f"/v1/jobs/{accepted['job_id']}"
+    # The import runs in the job worker: here the test runs the queued jobs, then reads the job.
+    job = finished_job(client, response, headers or VIL, "registry")
+    assert job["id"] == accepted["job_id"] and job["kind"] == "registry.import"
+    status = client.get(f"/v1/worker-imports/{accepted['id']}", headers=headers or VIL)
     assert status.status_code == 200, status.text
     body: dict[str, Any] = status.json()
+    assert job["status"] == ("succeeded" if body["status"] == "completed" else "failed")
+    if body["status"] == "completed":
+        assert job["result"]["accepted"] == body["accepted"] and job["result"]["total"] == body["total"]
+        assert job["progress"] == {"done": body["total"], "total": body["total"]}
     return body
 
 
@@ -102,7 +110,9 @@ def test_same_file_same_key_is_not_imported_twice(service_client: ClientFactory)
     first = client.post("/v1/worker-imports", files={"file": ("r.csv", content)}, headers=headers)
     second = client.post("/v1/worker-imports", files={"file": ("r.csv", content)}, headers=headers)
     assert first.status_code == second.status_code == 202
-    assert first.json()["id"] == second.json()["id"]
+    assert first.json() == second.json()
+    assert second.headers["Location"] == f"/v1/jobs/{first.json()['job_id']}"
+    assert run_jobs(client, "registry") == 1
     workers = client.get("/v1/workers", params={"limit": 500}, headers=VIL).json()["items"]
     assert len(workers) == 20
     changed = roster_csv([roster_row(i) for i in range(21)])
