@@ -56,4 +56,11 @@ def _gauges(app: FastAPI) -> list[Gauge]:
             ["status"],
             "SELECT status, SUM(paid_idr) FROM invoices GROUP BY status",
         ),
+        query_gauge(
+            app,
+            "sasar_jobs",
+            "Durable jobs by status",
+            ["status"],
+            "SELECT status, COUNT(*) FROM jobs GROUP BY status",
+        ),
     ]

@@ -46,5 +46,12 @@ def _gauges(app: FastAPI) -> list[Gauge]:
             "Registered workers by coverage status",
             ["status"],
             "SELECT status, COUNT(*) FROM workers GROUP BY status",
-        )
+        ),
+        query_gauge(
+            app,
+            "sasar_jobs",
+            "Durable jobs by status",
+            ["status"],
+            "SELECT status, COUNT(*) FROM jobs GROUP BY status",
+        ),
     ]

@@ -47,6 +47,7 @@ def test_registry_counts_requests_by_route_template_and_reports_workers_by_statu
     assert worker_id not in text and nik_for(7) not in text  # no raw paths, no NIKs
     assert found[("sasar_workers", (("status", "registered"),))] == 1.0
     assert found[("sasar_outbox_pending_events", ())] == 1.0  # the worker.registered event
+    assert not any(name == "sasar_jobs" for name, _ in found)  # no job yet: an empty family
     assert any(name == "sasar_http_request_duration_seconds_count" for name, _ in found)
 
 
