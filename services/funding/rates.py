@@ -1,8 +1,9 @@
 """Rate schedules as data: seed rows, loading them into :mod:`pricing` objects, and new versions.
 
-A schedule is identified by ``code`` and ``version``; editing one stores a new version and marks the
-previous one superseded. Only non-superseded versions are "in force"; issued invoice lines keep the
-schedule id (and amounts) they were priced with.
+A schedule is identified by ``code`` and ``version``; a new version is in force from its
+``effective_from`` on, earlier months keep the version they had (its range is cut), and a version that
+would start on or after the new one is superseded. Issued invoice lines keep the schedule id (and amounts)
+they were priced with.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.timeutil import utcnow
@@ -163,29 +164,78 @@ def schedules_in_force(session: Session) -> list[RateSchedule]:
     return [schedule for schedule, _ in load_schedules(session)]
 
 
-def new_version(session: Session, code: str, proposed: RateSchedule, *, actor: str) -> RateSchedule:
-    """Store ``proposed`` as the next version of schedule ``code`` and supersede the current one.
+# What the regulation allows (PP 44/2015 and its amendments): JKK 0.24-1.74 % of income by risk class
+# (BPU: 1 %), JKM a flat amount (BPU: Rp6,800), JHT up to 5.7 % (BPU: 2 %). A version outside these is a
+# typing error, not a policy: refuse it.
+REGULATION_BOUNDS: dict[str, tuple[int, int]] = {
+    "min_income_idr": (1, 100_000_000),
+    "max_income_idr": (1, 100_000_000),
+    "jkk_rate_bp": (24, 174),
+    "jkk_min_idr": (1, 10_000_000),
+    "jkk_max_idr": (1, 10_000_000),
+    "jkm_flat_idr": (1, 100_000),
+    "jht_rate_bp": (0, 570),
+}
 
-    The new version must not overlap another code's schedule in force (prices would be ambiguous).
+
+def check_regulation(schedule: RateSchedule) -> None:
+    for field, (low, high) in REGULATION_BOUNDS.items():
+        value = getattr(schedule, field)
+        if not low <= value <= high:
+            raise PricingError(field, f"must be between {low:,} and {high:,} (got {value:,})")
+
+
+def latest_invoiced_period(session: Session) -> int | None:
+    from services.funding.models import Invoice
+
+    latest: int | None = session.scalar(
+        select(Invoice.period_idx)
+        .where(Invoice.status != "void")
+        .order_by(Invoice.period_idx.desc())
+        .limit(1)
+    )
+    return latest
+
+
+def new_version(session: Session, code: str, proposed: RateSchedule, *, actor: str) -> RateSchedule:
+    """Store ``proposed`` as the next version of schedule ``code``, in force from its ``effective_from``.
+
+    Earlier months keep the versions they had: a version in force before ``effective_from`` is cut to end
+    the month before; one that starts on or after it is superseded. A version may not start on or before
+    the latest invoiced month (those invoices are priced already), nor overlap another code's schedule.
     """
     from services.funding.models import RateDiscountOccupation, RateDiscountRow, RateScheduleRow
 
+    check_regulation(proposed)
     current = session.scalars(
         select(RateScheduleRow)
         .where(RateScheduleRow.code == code, RateScheduleRow.superseded_at.is_(None))
+        .order_by(RateScheduleRow.effective_from_idx)
         .with_for_update()
-    ).first()
-    if current is None:
+    ).all()
+    if not current:
         raise LookupError(code)
+    starts = period_index(proposed.effective_from)
+    latest = latest_invoiced_period(session)
+    if latest is not None and starts <= latest:
+        raise PricingError(
+            "effective_from",
+            f"must be after the latest invoiced month {period_from_index(latest)} (already priced)",
+        )
     others = [s for s, row in load_schedules(session) if row.code != code]
     for other in others:
         if _overlaps(other, proposed):
             raise PricingError("effective_from", f"overlaps schedule {other.id!r} in force")
-    version = current.version + 1
+    version = max(row.version for row in current) + 1
     schedule_id = f"{code}@v{version}"
     stored = dataclasses.replace(proposed, id=schedule_id)
     now = utcnow()
-    session.execute(update(RateScheduleRow).where(RateScheduleRow.id == current.id).values(superseded_at=now))
+    for row in current:
+        if row.effective_from_idx >= starts:
+            row.superseded_at = now
+        elif row.effective_to_idx is None or row.effective_to_idx >= starts:
+            row.effective_to_idx = starts - 1  # earlier months keep this version
+    session.flush()
     session.add(RateScheduleRow(**_schedule_row(stored, code=code, version=version, actor=actor)))
     session.flush()
     max_id = session.scalar(select(RateDiscountRow.id).order_by(RateDiscountRow.id.desc()).limit(1)) or 0

@@ -7,13 +7,14 @@ Create Date: 2026-11-25
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
 from services.common.db import UTCDateTime
-from services.funding.rates import seed_rows
 
 revision: str = "funding_0002"
 down_revision: str | None = "funding_0001"
@@ -267,15 +268,78 @@ def upgrade() -> None:
     _seed()
 
 
+# The seed, frozen as data (what pricing.default_schedules() gave on 2026-11-25): a migration must not
+# change because live code did. Later rates come as new versions (POST /v1/rate-schedules/{code}/versions).
+_SEEDED_AT = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
+SEED: dict[str, list[dict[str, Any]]] = {
+    "funding_programs": [
+        {"program": "JKK", "position": 0},
+        {"program": "JKM", "position": 1},
+        {"program": "JHT", "position": 2},
+    ],
+    "rate_schedules": [
+        {
+            "id": "bpu-2026",
+            "code": "bpu-2026",
+            "version": 1,
+            "name": "BPU contributions (JKK 1 %, JKM Rp6,800, JHT 2 %)",
+            "effective_from_idx": 24312,
+            "effective_to_idx": None,
+            "min_income_idr": 1000000,
+            "max_income_idr": 20700000,
+            "jkk_rate_bp": 100,
+            "jkk_min_idr": 10000,
+            "jkk_max_idr": 207000,
+            "jkm_flat_idr": 6800,
+            "jht_rate_bp": 200,
+            "superseded_at": None,
+            "created_at": _SEEDED_AT,
+            "created_by": "migration",
+        }
+    ],
+    "rate_discounts": [
+        {
+            "id": 1,
+            "schedule_id": "bpu-2026",
+            "position": 0,
+            "name": "PP 50/2025 (all BPU workers)",
+            "start_idx": 24315,
+            "end_idx": 24323,
+            "percent_payable": 50,
+            "covers_jkk": True,
+            "covers_jkm": True,
+            "all_occupations": True,
+            "applies_to_government_paid": False,
+        },
+        {
+            "id": 2,
+            "schedule_id": "bpu-2026",
+            "position": 1,
+            "name": "PP 50/2025 (transport workers)",
+            "start_idx": 24312,
+            "end_idx": 24326,
+            "percent_payable": 50,
+            "covers_jkk": True,
+            "covers_jkm": True,
+            "all_occupations": False,
+            "applies_to_government_paid": False,
+        },
+    ],
+    "rate_discount_occupations": [
+        {"discount_id": 2, "occupation": "ojol"},
+        {"discount_id": 2, "occupation": "sopir"},
+    ],
+}
+
+
 def _seed() -> None:
-    """Reference data: the programmes and the rate schedules of ``pricing.default_schedules()``."""
+    """Reference data: the programmes and the rate schedules in force when Sasar started (PP 50/2025)."""
     bind = op.get_bind()
     metadata = sa.MetaData()
     metadata.reflect(
         bind, only=["funding_programs", "rate_schedules", "rate_discounts", "rate_discount_occupations"]
     )
-    rows = seed_rows()
-    for table_name, values in rows.items():
+    for table_name, values in SEED.items():
         if values:
             bind.execute(metadata.tables[table_name].insert(), values)
 

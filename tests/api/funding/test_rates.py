@@ -91,7 +91,9 @@ def restore_rates(database_url: Callable[[str], str]) -> Iterator[None]:
             )
             connection.execute(text("DELETE FROM rate_discounts WHERE schedule_id <> 'bpu-2026'"))
             connection.execute(text("DELETE FROM rate_schedules WHERE id <> 'bpu-2026'"))
-            connection.execute(text("UPDATE rate_schedules SET superseded_at = NULL"))
+            connection.execute(
+                text("UPDATE rate_schedules SET superseded_at = NULL, effective_to_idx = NULL")
+            )
     finally:
         engine.dispose()
 
@@ -133,3 +135,74 @@ def test_new_version_changes_prices(funding: TestClient, restore_rates: None) ->
     assert quote.json()["schedule_id"] == "bpu-2026@v2"
     unknown = funding.post("/v1/rate-schedules/nope/versions", json=body, headers=ADMIN)
     assert unknown.status_code == 404
+
+
+def _version_body(funding: TestClient, **changes: Any) -> dict[str, Any]:
+    current = funding.get("/v1/rate-schedules", headers=VILLAGE).json()[0]
+    fields = ("name", "effective_from", "effective_to", "min_income_idr", "max_income_idr", "jkk_rate_bp")
+    body = {k: current[k] for k in (*fields, "jkk_min_idr", "jkk_max_idr", "jht_rate_bp", "jkm_flat_idr")}
+    body["discounts"] = []
+    body.update(changes)
+    return body
+
+
+def test_a_new_version_applies_from_its_month_and_earlier_months_keep_theirs(
+    funding: TestClient, restore_rates: None, registry: Any
+) -> None:
+    from tests.funding_support import active_agreement, bill
+
+    active_agreement(funding, "33.26.15.2001", [registry.add("rate-1")])
+    committed_before = funding.get("/v1/funding-agreements", headers=VILLAGE).json()["items"][0]
+    bill(funding, "2026-12")
+    # Publishing from a month already invoiced is refused: those invoices are priced.
+    too_early = _version_body(funding, effective_from="2026-12", jkm_flat_idr=7_000)
+    refused = funding.post("/v1/rate-schedules/bpu-2026/versions", json=too_early, headers=ADMIN)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "effective_from"
+    created = funding.post(
+        "/v1/rate-schedules/bpu-2026/versions",
+        json=_version_body(funding, effective_from="2027-01", jkm_flat_idr=7_000),
+        headers=ADMIN,
+    )
+    assert created.status_code == 201, created.text
+    # 2026 still has its rates (quotable, billable, budgets unchanged); 2027 has the new JKM.
+    november = _quote(
+        funding, declared_income_idr=1_000_000, programs=["JKK", "JKM"], period="2026-11",
+        funding_source="dana_desa", occupation="petani",
+    )  # fmt: skip
+    assert november.status_code == 200, november.text
+    assert (november.json()["total_idr"], november.json()["schedule_id"]) == (16_800, "bpu-2026")
+    january = _quote(
+        funding, declared_income_idr=1_000_000, programs=["JKK", "JKM"], period="2027-01",
+        funding_source="self_pay", occupation="petani",
+    )  # fmt: skip
+    assert (january.json()["total_idr"], january.json()["schedule_id"]) == (17_000, "bpu-2026@v2")
+    listed = funding.get("/v1/rate-schedules", headers=VILLAGE).json()
+    assert [(s["id"], s["effective_from"], s["effective_to"]) for s in listed] == [
+        ("bpu-2026", "2026-01", "2026-12"),
+        ("bpu-2026@v2", "2027-01", None),
+    ]
+    committed_after = funding.get("/v1/funding-agreements", headers=VILLAGE).json()["items"][0]
+    assert committed_after["budget_committed_idr"] == committed_before["budget_committed_idr"]
+    assert bill(funding, "2026-11")["invoices_issued"] == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("min_income_idr", 0),
+        ("max_income_idr", 0),
+        ("jkk_rate_bp", 0),
+        ("jkm_flat_idr", 0),
+        ("jkk_rate_bp", 900),
+    ],
+)
+def test_a_version_outside_the_regulation_is_refused(
+    funding: TestClient, restore_rates: None, field: str, value: int
+) -> None:
+    body = _version_body(funding, effective_from="2027-01", **{field: value})
+    if field == "max_income_idr":
+        body["min_income_idr"] = 0
+    response = funding.post("/v1/rate-schedules/bpu-2026/versions", json=body, headers=ADMIN)
+    assert response.status_code == 422, response.text
+    assert {e["field"] for e in response.json()["errors"]} & {field, "min_income_idr"}
