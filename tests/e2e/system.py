@@ -119,7 +119,7 @@ class RunningSystem:
         log = (self.log_dir / f"{name}.log").open("ab")
         command = [
             sys.executable, "-m", "sasar.cli", "worker", "--component", component,
-            "--poll", "0.1", "--heartbeat", "0.5", "--stale-after", "5",
+            "--poll", "0.3", "--heartbeat", "0.5", "--stale-after", "5",
         ]  # fmt: skip
         self.processes[name] = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
 

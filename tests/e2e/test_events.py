@@ -43,7 +43,7 @@ async def _delete_stream(name: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def nats_system(
     databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory, postgres_url: str | None
 ) -> Iterator[RunningSystem]:
