@@ -90,7 +90,7 @@ class RunningSystem:
         command = [sys.executable, "-m", "sasar.cli", "relay"]
         self.processes["relay"] = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
 
-    def wait_healthy(self, component: str, timeout: float = 30) -> None:
+    def wait_healthy(self, component: str, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             process = self.processes[component]
