@@ -20,6 +20,7 @@ from services.common.errors import (
 from services.common.health import health_router
 from services.common.logging import configure_logging
 from services.common.requestid import RequestIdMiddleware
+from services.common.security_headers import SecurityHeadersMiddleware
 from services.common.settings import ComponentSettings
 
 StartupHook = Callable[[FastAPI], None]
@@ -109,6 +110,7 @@ def create_service_app(
     app.state.component = component
     install_problem_handlers(app)
     app.add_middleware(UnhandledErrorMiddleware)  # inner: still inside the request id's context
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware, component=component)
     app.include_router(health_router(component))
     for router in routers:
