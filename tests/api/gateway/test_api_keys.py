@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -201,3 +202,12 @@ def test_guessing_keys_is_throttled_per_address(
     assert_problem(limited, 429)
     assert limited.headers["retry-after"]
     assert gateway.get("/v1/workers", headers=bearer(key)).status_code == 200  # cached keys still work
+
+
+def test_tampered_cursor_on_the_key_list_is_a_422_problem(gateway: TestClient, store: Store) -> None:
+    admin = client_token(gateway, store, "keys:admin")
+    for raw in (b'[{"a":1}]', b"[true]", b"[null]", b"[" + str(10**30).encode() + b"]", b"[1]", b"junk"):
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        response = gateway.get("/v1/api-keys", params={"cursor": cursor}, headers=bearer(admin))
+        assert response.status_code == 422, (raw, response.text)
+        assert [error["field"] for error in response.json()["errors"]] == ["cursor"]
