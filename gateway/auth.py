@@ -46,6 +46,9 @@ class Authenticator:
         self.limiter = limiter
         self.database: Database | None = None
         self._keys: dict[str, tuple[Principal, float]] = {}  # key digest → (principal, expiry)
+        # Internal client id → (still active, expiry): access tokens are stateless JWTs, so a revoked
+        # client's tokens are refused by looking the client up, at most once per cache period.
+        self._clients: dict[str, tuple[bool, float]] = {}
         self.rates = {
             PrincipalKind.village: Rate.parse(settings.rate_limit_village),
             PrincipalKind.officer: Rate.parse(settings.rate_limit_officer),
@@ -67,7 +70,33 @@ class Authenticator:
             )
         if token.startswith(credentials.API_KEY_PREFIX):
             return await self._api_key(token, client_address(request))
-        return verify_access_token(token, self.settings)
+        principal = verify_access_token(token, self.settings)
+        if principal.kind is PrincipalKind.internal and not await self._client_active(principal.subject):
+            raise InvalidCredential("the client of this access token has been revoked")
+        return principal
+
+    async def _client_active(self, client_id: str) -> bool:
+        now = time.monotonic()
+        cached = self._clients.get(client_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        database = self.database
+        if database is None:
+            raise RuntimeError("authenticator not started")
+
+        def load() -> bool:
+            with database.sessions() as session:
+                return credentials.client_is_active(session, client_id)
+
+        active = await asyncio.to_thread(load)
+        if len(self._clients) >= _CACHE_MAX:
+            self._clients.clear()
+        self._clients[client_id] = (active, now + self.settings.api_key_cache_seconds)
+        return active
+
+    def forget_client(self, client_id: str) -> None:
+        """Revocation: refuse this client's tokens on this replica immediately."""
+        self._clients.pop(client_id, None)
 
     async def admit(self, request: Request, *, public: bool = False) -> Principal:
         """Authenticate, refuse anonymous callers outside public resources, apply the rate limit."""

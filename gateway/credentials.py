@@ -172,6 +172,22 @@ def verify_client(session: Session, client_id: str, client_secret: str) -> Inter
     return row
 
 
+def revoke_client(session: Session, client_id: str, *, now: dt.datetime | None = None) -> InternalClient:
+    """Stop a client: no new tokens, and its outstanding access tokens are refused (see auth)."""
+    row = session.get(InternalClient, client_id)
+    if row is None:
+        raise NotFound(f"no internal client {client_id}")
+    if row.revoked_at is None:
+        row.revoked_at = now or utcnow()
+        session.flush()
+    return row
+
+
+def client_is_active(session: Session, client_id: str) -> bool:
+    row = session.get(InternalClient, client_id)
+    return row is not None and row.revoked_at is None
+
+
 # --- officer logins ---------------------------------------------------------------------------------
 
 
@@ -199,6 +215,12 @@ def set_officer_password(
     row.first_failed_at = None
     row.locked_until = None
     row.updated_at = now
+    # A reset answers a leaked or forgotten password: sessions opened with the old one end too.
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.nrp == nrp, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
     session.flush()
     return password
 

@@ -315,3 +315,24 @@ async def revoke_api_key(
     await asyncio.to_thread(revoke)
     _authenticator(request).forget_key(key_id)
     return Response(status_code=204)
+
+
+@router.delete(
+    "/internal-clients/{client_id}",
+    status_code=204,
+    tags=["api-keys"],
+    summary="Revoke an internal client: no new tokens; its access tokens are refused (at once on this "
+    "gateway, within the cache TTL elsewhere)",
+)
+async def revoke_internal_client(
+    client_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
+    request: Request,
+    _: KeysAdmin,
+) -> Response:
+    def revoke() -> None:
+        with _database(request).sessions.begin() as session:
+            credentials.revoke_client(session, client_id)
+
+    await asyncio.to_thread(revoke)
+    _authenticator(request).forget_client(client_id)
+    return Response(status_code=204)

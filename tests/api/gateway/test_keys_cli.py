@@ -78,3 +78,16 @@ def test_set_officer_password(cli: tuple[CliRunner, Database]) -> None:
     assert (
         runner.invoke(app, ["keys", "set-officer-password", "12345678", "--password", "short"]).exit_code == 2
     )
+
+
+def test_revoke_client(cli: tuple[CliRunner, Database]) -> None:
+    runner, database = cli
+    created = runner.invoke(app, ["keys", "create-client", "old office", "-s", "registry:read", "--json"])
+    issued = json.loads(created.output)
+    result = runner.invoke(app, ["keys", "revoke-client", issued["client_id"], "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["revoked_at"]
+    with database.sessions() as session:
+        assert credentials.verify_client(session, issued["client_id"], issued["client_secret"]) is None
+    unknown = runner.invoke(app, ["keys", "revoke-client", "ic_nobody"])
+    assert unknown.exit_code == 2

@@ -9,7 +9,7 @@ import jwt
 from fastapi.testclient import TestClient
 
 from gateway import credentials
-from tests.api.gateway.conftest import VILLAGE_A, VILLAGE_B, FakeOutreach, Store, bearer
+from tests.api.gateway.conftest import VILLAGE_A, VILLAGE_B, FakeOutreach, Store, bearer, client_token
 from tests.api.gateway.test_tenancy import assert_problem, officer_login
 
 NRP = "87654321"
@@ -193,3 +193,37 @@ def test_expired_refresh_token(store: Store) -> None:
     store(lambda s: credentials.set_officer_password(s, NRP, "correct horse battery"))
     token = store(lambda s: credentials.issue_refresh_token(s, NRP, dt.timedelta(seconds=-1)))
     assert store(lambda s: credentials.inspect_refresh_token(s, token)).reason == "refresh token expired"
+
+
+def test_password_reset_revokes_the_officers_refresh_tokens(
+    gateway: TestClient, store: Store, fake_outreach: FakeOutreach
+) -> None:
+    tokens = officer_login(gateway, store, fake_outreach, [VILLAGE_A])
+    store(lambda s: credentials.set_officer_password(s, NRP, "a brand new password"))
+    response = gateway.post(
+        "/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    )
+    assert assert_problem(response, 400)["error"] == "invalid_grant"
+    assert password_grant(gateway, "a brand new password").status_code == 200  # type: ignore[attr-defined]
+
+
+def test_revoked_internal_client_gets_no_token_and_its_tokens_are_refused(
+    gateway: TestClient, store: Store
+) -> None:
+    admin = client_token(gateway, store, "keys:admin")
+    issued = store(lambda s: credentials.create_client(s, "integration", ["keys:admin"]))
+    grant = {
+        "grant_type": "client_credentials",
+        "client_id": issued.client_id,
+        "client_secret": issued.client_secret,
+    }
+    token = gateway.post("/v1/auth/token", data=grant).json()["access_token"]
+    assert gateway.get("/v1/api-keys", headers=bearer(token)).status_code == 200
+    # Only keys:admin may revoke; an unknown client is a 404 problem.
+    assert gateway.delete(f"/v1/internal-clients/{issued.client_id}").status_code == 401
+    assert_problem(gateway.delete("/v1/internal-clients/ic_nobody", headers=bearer(admin)), 404)
+    revoked = gateway.delete(f"/v1/internal-clients/{issued.client_id}", headers=bearer(admin))
+    assert revoked.status_code == 204
+    assert_problem(gateway.get("/v1/api-keys", headers=bearer(token)), 401)
+    assert_problem(gateway.post("/v1/auth/token", data=grant), 401)
+    assert gateway.get("/v1/api-keys", headers=bearer(admin)).status_code == 200
