@@ -127,12 +127,15 @@ class Authenticator:
         cached = self._keys.get(key_digest)
         if cached is not None and cached[1] > now:
             return cached[0]
-        decision = await self.limiter.hit(f"key-lookup:{address}", self.key_lookup_rate)
+        # Only unknown keys count: an address serving many villages looks up many valid keys.
+        failures = f"key-failures:{address}"
+        decision = await self.limiter.peek(failures, self.key_lookup_rate)
         if not decision.allowed:
-            raise RateLimited("too many different API keys tried from this address", decision.retry_after)
+            raise RateLimited("too many unknown API keys tried from this address", decision.retry_after)
         principal = await asyncio.to_thread(self._load_key, key)
         if principal is None:
             self._keys.pop(key_digest, None)
+            await self.limiter.hit(failures, self.key_lookup_rate)
             raise InvalidCredential("unknown or revoked API key")
         if len(self._keys) >= _CACHE_MAX:
             self._keys.clear()

@@ -50,8 +50,8 @@ class GatewaySettings(ComponentSettings):
     rate_limit_internal: str = "6000/minute"
     rate_limit_anonymous: str = "300/minute"
     rate_limit_login: str = "10/minute"  # token requests per (username or client id, address)
-    # API-key database lookups (cache misses) per client address: legitimate callers almost always hit
-    # the cache, so this only bites someone trying many keys.
+    # Unknown API keys tried per client address; once exceeded, that address's uncached look-ups are
+    # refused until the window ends. Valid keys are never counted (one address may serve many villages).
     rate_limit_key_lookup: str = "60/minute"
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("SASAR_REDIS_URL", "SASAR_GATEWAY_REDIS_URL")
