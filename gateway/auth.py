@@ -18,7 +18,7 @@ from starlette.requests import Request
 
 from gateway import credentials
 from gateway.config import GatewaySettings
-from gateway.exceptions import AuthenticationRequired, InvalidCredential, RateLimited
+from gateway.exceptions import AuthenticationRequired, InvalidCredential, RateLimited, TokenError
 from gateway.ratelimit import Limiter, Rate
 from gateway.tokens import verify_access_token
 from services.common.db import Database
@@ -56,6 +56,11 @@ class Authenticator:
             PrincipalKind.anonymous: Rate.parse(settings.rate_limit_anonymous),
         }
         self.login_rate = Rate.parse(settings.rate_limit_login)
+        self.login_address_rate = Rate.parse(settings.rate_limit_login_address)
+        self.login_global_rate = Rate.parse(settings.rate_limit_login_global)
+        self.login_failure_rate = Rate(
+            count=settings.login_max_failures, seconds=settings.login_failure_window_minutes * 60
+        )
         self.key_lookup_rate = Rate.parse(settings.rate_limit_key_lookup)
 
     async def authenticate(self, request: Request) -> Principal:
@@ -120,6 +125,37 @@ class Authenticator:
         decision = await self.limiter.hit(f"login:{who}:{client_address(request)}", self.login_rate)
         if not decision.allowed:
             raise RateLimited("too many token requests; wait before trying again", decision.retry_after)
+
+    async def check_password_login(self, request: Request, nrp: str) -> None:
+        """Limits of a password grant, before any hashing: per address, overall, per (NRP, address),
+        and the (NRP, address) failure lock. The same for every NRP, known or not."""
+        address = client_address(request)
+        for key, rate in (
+            (f"login-address:{address}", self.login_address_rate),
+            ("login-global", self.login_global_rate),
+            (f"login:nrp:{nrp}:{address}", self.login_rate),
+        ):
+            decision = await self.limiter.hit(key, rate)
+            if not decision.allowed:
+                raise RateLimited("too many token requests; wait before trying again", decision.retry_after)
+        locked = await self.limiter.peek(f"login-failures:{nrp}:{address}", self.login_failure_rate)
+        if not locked.allowed:
+            raise TokenError(
+                "invalid_grant",
+                "too many failed logins from this address; wait before trying again",
+                retry_after=locked.retry_after,
+            )
+
+    async def password_failed(self, request: Request, nrp: str) -> None:
+        """Count a failure for (NRP, address) and answer it after a delay that doubles per failure:
+        guessing slows down without anyone elsewhere being locked out."""
+        key = f"login-failures:{nrp}:{client_address(request)}"
+        decision = await self.limiter.hit(key, self.login_failure_rate)
+        failures = self.login_failure_rate.count - decision.remaining
+        base = self.settings.login_failure_delay_seconds
+        await asyncio.sleep(
+            min(base * 2 ** max(failures - 1, 0), self.settings.login_failure_delay_max_seconds)
+        )
 
     async def _api_key(self, key: str, address: str) -> Principal:
         key_digest = credentials.digest(key)

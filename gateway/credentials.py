@@ -8,7 +8,6 @@ the digest itself) is safe and cheap; officer passwords are chosen by people and
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import hashlib
 import hmac
 import re
@@ -225,65 +224,24 @@ def set_officer_password(
     return password
 
 
-class LoginOutcome(enum.Enum):
-    ok = "ok"
-    invalid = "invalid"
-    locked = "locked"
+def verify_officer_password(session: Session, nrp: str, password: str) -> bool:
+    """Whether ``password`` is the officer's. An unknown or malformed NRP costs the same argon2 work
+    against a dummy hash, so neither the answer nor its timing tells whether the NRP exists.
 
-
-@dataclass(frozen=True)
-class LoginPolicy:
-    max_failures: int = 5
-    window: dt.timedelta = dt.timedelta(minutes=15)
-    lockout: dt.timedelta = dt.timedelta(minutes=15)
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    outcome: LoginOutcome
-    locked_until: dt.datetime | None = None
-
-
-def check_officer_password(
-    session: Session, nrp: str, password: str, policy: LoginPolicy, *, now: dt.datetime | None = None
-) -> LoginResult:
-    """Verify a login and count failures: ``max_failures`` within ``window`` lock it for ``lockout``.
-
-    The caller must commit whatever the outcome, so failures are remembered.
+    Failures are counted by the gateway per (NRP, address), not here: an account-wide lock stored
+    with the login would let anyone lock out any officer (and only real NRPs would lock).
     """
-    now = now or utcnow()
-    row = None
-    if NRP_PATTERN.match(nrp):
-        statement = select(OfficerLogin).where(OfficerLogin.nrp == nrp).with_for_update()
-        row = session.scalar(statement)
+    row = session.get(OfficerLogin, nrp) if NRP_PATTERN.match(nrp) else None
     if row is None:
         _verify(_DUMMY_HASH, password)
-        return LoginResult(LoginOutcome.invalid)
-    if row.locked_until is not None and row.locked_until > now:
-        return LoginResult(LoginOutcome.locked, row.locked_until)
-    if _verify(row.password_hash, password):
-        row.failed_attempts = 0
-        row.first_failed_at = None
-        row.locked_until = None
-        if _hasher.check_needs_rehash(row.password_hash):
-            row.password_hash = _hasher.hash(password)
-        row.updated_at = now
+        return False
+    if not _verify(row.password_hash, password):
+        return False
+    if _hasher.check_needs_rehash(row.password_hash):
+        row.password_hash = _hasher.hash(password)
+        row.updated_at = utcnow()
         session.flush()
-        return LoginResult(LoginOutcome.ok)
-    if row.first_failed_at is None or now - row.first_failed_at > policy.window:
-        row.failed_attempts = 1
-        row.first_failed_at = now
-    else:
-        row.failed_attempts += 1
-    row.updated_at = now
-    if row.failed_attempts >= policy.max_failures:
-        row.locked_until = now + policy.lockout
-        row.failed_attempts = 0
-        row.first_failed_at = None
-        session.flush()
-        return LoginResult(LoginOutcome.locked, row.locked_until)
-    session.flush()
-    return LoginResult(LoginOutcome.invalid)
+    return True
 
 
 def _verify(password_hash: str, password: str) -> bool:
