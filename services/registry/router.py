@@ -232,14 +232,19 @@ def patch_worker(
 @workers_router.post(
     "/{worker_id}/deactivate",
     response_model=WorkerOut,
-    summary="Deactivate (moved, deceased, withdrew)",
-    responses={409: {"description": "Illegal status transition"}},
+    summary="Deactivate (moved, deceased, withdrew); officers mark deceased only workers they registered",
+    responses={
+        403: {"description": "An officer marking deceased a worker they did not register"},
+        409: {"description": "Illegal status transition"},
+    },
 )
 def deactivate_worker(
     worker_id: WorkerId, body: WorkerDeactivate, session: DbSession, principal: Principal_, response: Response
 ) -> WorkerOut:
     access.require_write(principal)
     worker = workers.get_worker(session, principal, worker_id)
+    if body.reason is lifecycle.DeactivationReason.deceased:
+        access.check_may_mark_deceased(principal, worker)
     lifecycle.deactivate(session, worker, body.reason, body.effective_date, actor=principal.actor)
     response.headers["ETag"] = etag(worker.version)
     return worker_out(worker, full_nik=True)
