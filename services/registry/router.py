@@ -16,7 +16,7 @@ from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import Principal, authenticated_principal, principal_from_request
 from services.common.timeutil import to_area_time
 from services.common.wilayah import AREA_CODE_PATTERN, AreaLevel
-from services.registry import access, areas, duplicates, history, imports, lifecycle, workers
+from services.registry import access, areas, duplicates, history, import_limits, imports, lifecycle, workers
 from services.registry.dependencies import DbSession
 from services.registry.models import DuplicateCandidate, Worker, WorkerImport, idempotency_keys
 from services.registry.nik import mask_nik
@@ -324,6 +324,15 @@ def create_import(
             slug="payload-too-large",
             errors=[{"field": "file", "reason": "too large"}],
         )
+    try:
+        import_limits.check_archive(content)
+    except import_limits.ImportTooCostly as exc:
+        raise ProblemError(
+            exc.reason,
+            status=exc.status,
+            slug="payload-too-large",
+            errors=[{"field": "file", "reason": exc.reason}],
+        ) from None
     filename = file.filename or "upload"
     created: list[str] = []
 
