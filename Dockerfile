@@ -5,6 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
+# uvicorn believes X-Forwarded-* only from these addresses; empty = nobody (its default is 127.0.0.1).
+ENV FORWARDED_ALLOW_IPS=""
 
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./

@@ -39,10 +39,12 @@ class GatewaySettings(ComponentSettings):
     # other replicas stop accepting the key within this many seconds.
     api_key_cache_seconds: float = 30.0
 
-    # Officer logins: lock after this many failures within the window, for lockout_minutes.
+    # Officer logins: after this many failures for one (NRP, address) within the window, that pair
+    # is refused until the window ends; each failure is answered after a doubling delay.
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
-    lockout_minutes: int = 15
+    login_failure_delay_seconds: float = 0.25
+    login_failure_delay_max_seconds: float = 2.0
 
     # Rate limits "<count>/<second|minute|hour>", per credential (anonymous: per client address).
     rate_limit_village: str = "600/minute"
@@ -50,8 +52,10 @@ class GatewaySettings(ComponentSettings):
     rate_limit_internal: str = "6000/minute"
     rate_limit_anonymous: str = "300/minute"
     rate_limit_login: str = "10/minute"  # token requests per (username or client id, address)
-    # API-key database lookups (cache misses) per client address: legitimate callers almost always hit
-    # the cache, so this only bites someone trying many keys.
+    rate_limit_login_address: str = "30/minute"  # password grants per address, any NRP
+    rate_limit_login_global: str = "600/minute"  # password grants overall: bounds argon2 CPU
+    # Unknown API keys tried per client address; once exceeded, that address's uncached look-ups are
+    # refused until the window ends. Valid keys are never counted (one address may serve many villages).
     rate_limit_key_lookup: str = "60/minute"
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("SASAR_REDIS_URL", "SASAR_GATEWAY_REDIS_URL")

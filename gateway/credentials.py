@@ -8,7 +8,6 @@ the digest itself) is safe and cheap; officer passwords are chosen by people and
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import hashlib
 import hmac
 import re
@@ -172,6 +171,22 @@ def verify_client(session: Session, client_id: str, client_secret: str) -> Inter
     return row
 
 
+def revoke_client(session: Session, client_id: str, *, now: dt.datetime | None = None) -> InternalClient:
+    """Stop a client: no new tokens, and its outstanding access tokens are refused (see auth)."""
+    row = session.get(InternalClient, client_id)
+    if row is None:
+        raise NotFound(f"no internal client {client_id}")
+    if row.revoked_at is None:
+        row.revoked_at = now or utcnow()
+        session.flush()
+    return row
+
+
+def client_is_active(session: Session, client_id: str) -> bool:
+    row = session.get(InternalClient, client_id)
+    return row is not None and row.revoked_at is None
+
+
 # --- officer logins ---------------------------------------------------------------------------------
 
 
@@ -199,69 +214,34 @@ def set_officer_password(
     row.first_failed_at = None
     row.locked_until = None
     row.updated_at = now
+    # A reset answers a leaked or forgotten password: sessions opened with the old one end too.
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.nrp == nrp, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
     session.flush()
     return password
 
 
-class LoginOutcome(enum.Enum):
-    ok = "ok"
-    invalid = "invalid"
-    locked = "locked"
+def verify_officer_password(session: Session, nrp: str, password: str) -> bool:
+    """Whether ``password`` is the officer's. An unknown or malformed NRP costs the same argon2 work
+    against a dummy hash, so neither the answer nor its timing tells whether the NRP exists.
 
-
-@dataclass(frozen=True)
-class LoginPolicy:
-    max_failures: int = 5
-    window: dt.timedelta = dt.timedelta(minutes=15)
-    lockout: dt.timedelta = dt.timedelta(minutes=15)
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    outcome: LoginOutcome
-    locked_until: dt.datetime | None = None
-
-
-def check_officer_password(
-    session: Session, nrp: str, password: str, policy: LoginPolicy, *, now: dt.datetime | None = None
-) -> LoginResult:
-    """Verify a login and count failures: ``max_failures`` within ``window`` lock it for ``lockout``.
-
-    The caller must commit whatever the outcome, so failures are remembered.
+    Failures are counted by the gateway per (NRP, address), not here: an account-wide lock stored
+    with the login would let anyone lock out any officer (and only real NRPs would lock).
     """
-    now = now or utcnow()
-    row = None
-    if NRP_PATTERN.match(nrp):
-        statement = select(OfficerLogin).where(OfficerLogin.nrp == nrp).with_for_update()
-        row = session.scalar(statement)
+    row = session.get(OfficerLogin, nrp) if NRP_PATTERN.match(nrp) else None
     if row is None:
         _verify(_DUMMY_HASH, password)
-        return LoginResult(LoginOutcome.invalid)
-    if row.locked_until is not None and row.locked_until > now:
-        return LoginResult(LoginOutcome.locked, row.locked_until)
-    if _verify(row.password_hash, password):
-        row.failed_attempts = 0
-        row.first_failed_at = None
-        row.locked_until = None
-        if _hasher.check_needs_rehash(row.password_hash):
-            row.password_hash = _hasher.hash(password)
-        row.updated_at = now
+        return False
+    if not _verify(row.password_hash, password):
+        return False
+    if _hasher.check_needs_rehash(row.password_hash):
+        row.password_hash = _hasher.hash(password)
+        row.updated_at = utcnow()
         session.flush()
-        return LoginResult(LoginOutcome.ok)
-    if row.first_failed_at is None or now - row.first_failed_at > policy.window:
-        row.failed_attempts = 1
-        row.first_failed_at = now
-    else:
-        row.failed_attempts += 1
-    row.updated_at = now
-    if row.failed_attempts >= policy.max_failures:
-        row.locked_until = now + policy.lockout
-        row.failed_attempts = 0
-        row.first_failed_at = None
-        session.flush()
-        return LoginResult(LoginOutcome.locked, row.locked_until)
-    session.flush()
-    return LoginResult(LoginOutcome.invalid)
+    return True
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from gateway.auth import PUBLIC_RESOURCES, Authenticator, resource_of
 from gateway.config import GatewaySettings, get_settings
 from gateway.openapi import MergedOpenAPI
+from gateway.pathguard import PathGuardMiddleware
 from gateway.ratelimit import make_limiter
 from gateway.router import router as gateway_router
 from gateway.routing import Proxy, service_for_path
@@ -28,6 +29,7 @@ from services.common.logging import configure_logging
 from services.common.metrics import install_metrics
 from services.common.migrations import current_revision, head_revision
 from services.common.requestid import RequestIdMiddleware
+from services.common.security_headers import SecurityHeadersMiddleware
 
 PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -86,6 +88,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(UnhandledErrorMiddleware)  # inner: still inside the request id's context
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     metrics = install_metrics(app, "gateway", token)
+    app.add_middleware(PathGuardMiddleware)  # before any route, so no handler sees a dot segment
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware, component="gateway")
     gateway_openapi = problem_openapi(app)
 

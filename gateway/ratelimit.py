@@ -57,6 +57,10 @@ def _decide(count: int, rate: Rate, window: int, now: float) -> Decision:
 class Limiter(Protocol):
     async def hit(self, key: str, rate: Rate, now: float | None = None) -> Decision: ...
 
+    async def peek(self, key: str, rate: Rate, now: float | None = None) -> Decision:
+        """Whether one more hit would still be allowed, without counting one (for failure counters)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -77,6 +81,12 @@ class MemoryLimiter:
             self._counts = {k: v for k, v in self._counts.items() if v[0] == window}
         self._counts[key] = (window, count)
         return _decide(count, rate, window, now)
+
+    async def peek(self, key: str, rate: Rate, now: float | None = None) -> Decision:
+        now = time.time() if now is None else now
+        window = int(now // rate.seconds)
+        current_window, count = self._counts.get(key, (window, 0))
+        return _decide((count if current_window == window else 0) + 1, rate, window, now)
 
     async def close(self) -> None:
         self._counts.clear()
@@ -103,6 +113,16 @@ class RedisLimiter:
             log.warning("rate_limit_backend_unavailable", error=type(exc).__name__)
             return Decision(allowed=True, remaining=rate.count, retry_after=1)
         return _decide(int(count), rate, window, now)
+
+    async def peek(self, key: str, rate: Rate, now: float | None = None) -> Decision:
+        now = time.time() if now is None else now
+        window = int(now // rate.seconds)
+        try:
+            raw = await self._redis.get(f"{self.prefix}{key}:{rate.seconds}:{window}")
+        except (RedisError, OSError) as exc:
+            log.warning("rate_limit_backend_unavailable", error=type(exc).__name__)
+            return Decision(allowed=True, remaining=rate.count, retry_after=1)
+        return _decide(int(raw or 0) + 1, rate, window, now)
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -125,23 +125,16 @@ async def _password_grant(request: Request, username: str | None, password: str 
     if not username or not password:
         raise TokenError("invalid_request", "username (NRP) and password are required")
     settings = _settings(request)
-    await _authenticator(request).check_login_rate(request, f"nrp:{username}")
-    policy = credentials.LoginPolicy(
-        max_failures=settings.login_max_failures,
-        window=dt.timedelta(minutes=settings.login_failure_window_minutes),
-        lockout=dt.timedelta(minutes=settings.lockout_minutes),
-    )
+    authenticator = _authenticator(request)
+    # Every limit is checked before argon2 runs: hashing is what an attacker would make us spend.
+    await authenticator.check_password_login(request, username)
 
-    def check() -> credentials.LoginResult:
+    def check() -> bool:
         with _database(request).sessions.begin() as session:
-            return credentials.check_officer_password(session, username, password, policy)
+            return credentials.verify_officer_password(session, username, password)
 
-    result = await asyncio.to_thread(check)
-    if result.outcome is credentials.LoginOutcome.locked:
-        assert result.locked_until is not None
-        wait = max(1, int((result.locked_until - dt.datetime.now(dt.UTC)).total_seconds()))
-        raise TokenError("invalid_grant", "too many failed logins; the account is locked", retry_after=wait)
-    if result.outcome is not credentials.LoginOutcome.ok:
+    if not await asyncio.to_thread(check):
+        await authenticator.password_failed(request, username)
         raise TokenError("invalid_grant", "wrong NRP or password")
     principal = await _officer_principal(request, username)
 
@@ -314,4 +307,25 @@ async def revoke_api_key(
 
     await asyncio.to_thread(revoke)
     _authenticator(request).forget_key(key_id)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/internal-clients/{client_id}",
+    status_code=204,
+    tags=["api-keys"],
+    summary="Revoke an internal client: no new tokens; its access tokens are refused (at once on this "
+    "gateway, within the cache TTL elsewhere)",
+)
+async def revoke_internal_client(
+    client_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
+    request: Request,
+    _: KeysAdmin,
+) -> Response:
+    def revoke() -> None:
+        with _database(request).sessions.begin() as session:
+            credentials.revoke_client(session, client_id)
+
+    await asyncio.to_thread(revoke)
+    _authenticator(request).forget_client(client_id)
     return Response(status_code=204)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import aiohttp
+import yarl
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -165,9 +166,13 @@ class Proxy:
         client_host = request.client.host if request.client else ""
         previous = request.headers.get("x-forwarded-for")
         headers["x-forwarded-for"] = f"{previous}, {client_host}" if previous else client_host
-        url = self.services[service] + request.url.path
+        # Forward the path exactly as sent (already vetted by the path guard): rebuilding it from the
+        # decoded form would let the client re-encode ``%2e``/``%2f`` into something else upstream.
+        raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+        target = raw_path.split(b"?", 1)[0].decode("ascii")
         if request.url.query:
-            url += "?" + request.url.query
+            target += "?" + request.url.query
+        url = yarl.URL(self.services[service] + target, encoded=True)
         try:
             async with self.client.request(
                 request.method, url, data=body or None, headers=headers, allow_redirects=False

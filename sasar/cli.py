@@ -143,6 +143,16 @@ def _wait_ready(url: str, timeout: float, children: list[subprocess.Popen[bytes]
     return False
 
 
+def proxy_header_args(trusted: str) -> list[str]:
+    """uvicorn flags for ``SASAR_FORWARDED_ALLOW_IPS``: proxy headers are believed only from those
+    addresses. Empty (the default) believes nobody: uvicorn's own default trusts 127.0.0.1, so any
+    local process could rotate ``X-Forwarded-For`` past the per-address limits."""
+    trusted = trusted.strip()
+    if not trusted:
+        return ["--no-proxy-headers"]
+    return ["--proxy-headers", "--forwarded-allow-ips", trusted]
+
+
 @app.command()
 def up(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
@@ -164,6 +174,7 @@ def up(
             sys.executable, "-m", "uvicorn", process.module, "--factory",
             "--host", host, "--port", str(process.port), "--workers", str(workers),
             "--no-access-log", "--log-level", "warning",
+            *proxy_header_args(env.get("SASAR_FORWARDED_ALLOW_IPS", "")),
         ]  # fmt: skip
         children.append(subprocess.Popen(command, env=env))
     # The event relay: delivers each service's outbox to the others (payments → coverage, …).

@@ -74,6 +74,22 @@ def create_client(
     )
 
 
+@app.command("revoke-client")
+def revoke_client(
+    client_id: Annotated[str, typer.Argument(help="The internal client's client_id")],
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke an internal client: no new tokens, and its access tokens are refused (within the cache TTL)."""
+
+    def revoke(session: Session) -> str:
+        row = credentials.revoke_client(session, client_id)
+        assert row.revoked_at is not None
+        return row.revoked_at.isoformat()
+
+    revoked_at = _in_transaction(revoke)
+    _emit(as_json, {"client_id": client_id, "revoked_at": revoked_at}, f"client {client_id} revoked")
+
+
 @app.command("set-officer-password")
 def set_officer_password(
     nrp: Annotated[str, typer.Argument(help="The officer's NRP (8 digits)")],

@@ -23,6 +23,7 @@ from services.common.health import health_router
 from services.common.logging import configure_logging
 from services.common.metrics import Gauge, install_metrics, outbox_gauges
 from services.common.requestid import RequestIdMiddleware
+from services.common.security_headers import SecurityHeadersMiddleware
 from services.common.settings import ComponentSettings
 
 StartupHook = Callable[[FastAPI], None]
@@ -122,6 +123,7 @@ def create_service_app(
     metrics.add_gauges(
         [*(outbox_gauges(app) if outbox is not None else []), *(gauges(app) if gauges else [])]
     )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware, component=component)
     app.include_router(health_router(component))
     for router in routers:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -23,6 +23,42 @@ def _mask_pii(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) 
         if isinstance(value, str):
             event_dict[key] = mask_niks_in_text(value)
     return event_dict
+
+
+class NikMaskingFilter(logging.Filter):
+    """Masks NIKs in stdlib log records (uvicorn's access and error logs, SQLAlchemy, libraries)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Arguments are masked in place, not merged into the message: uvicorn's access formatter
+        # unpacks record.args itself.
+        if isinstance(record.msg, str):
+            record.msg = mask_niks_in_text(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_masked(arg) for arg in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {key: _masked(value) for key, value in record.args.items()}
+        return True
+
+
+def _masked(value: object) -> object:
+    return mask_niks_in_text(value) if isinstance(value, str) else value
+
+
+# Loggers whose records are formatted by handlers uvicorn installs itself (not propagated to root).
+_STDLIB_LOGGERS = ("", "uvicorn", "uvicorn.access", "uvicorn.error", "sqlalchemy")
+
+
+def install_nik_masking() -> None:
+    """Attach the masking filter to the loggers and their handlers (idempotent).
+
+    Logger filters only see records logged on that logger and handler filters see propagated ones,
+    so both are needed for every line to be masked.
+    """
+    for name in _STDLIB_LOGGERS:
+        logger = logging.getLogger(name)
+        for target in (logger, *logger.handlers):
+            if not any(isinstance(f, NikMaskingFilter) for f in target.filters):
+                target.addFilter(NikMaskingFilter())
 
 
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
@@ -45,3 +81,4 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=numeric, stream=sys.stdout, format="%(levelname)s %(name)s %(message)s")
+    install_nik_masking()

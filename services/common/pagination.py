@@ -14,7 +14,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import Select, tuple_
+from sqlalchemy import BigInteger, Integer, Select, String, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -49,13 +49,38 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, width: int) -> list[Any]:
+# What a cursor value may be, per key column: its Python type and bounds. A cursor is client input: a
+# value of the wrong type or range would otherwise reach the database driver and fail there (500).
+_INT32 = 2**31
+_INT64 = 2**63
+
+
+def _accepts(column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> Callable[[Any], bool]:
+    column_type = column.type
+    if isinstance(column_type, BigInteger):
+        return lambda v: type(v) is int and -_INT64 <= v < _INT64
+    if isinstance(column_type, Integer):
+        return lambda v: type(v) is int and -_INT32 <= v < _INT32
+    if isinstance(column_type, String):
+        length = column_type.length or 512
+        return lambda v: (
+            type(v) is str and len(v) <= length and not any(ord(c) < 32 or ord(c) == 127 for c in v)
+        )
+    raise TypeError(f"no cursor codec for key column type {column_type!r}")
+
+
+def decode_cursor(
+    cursor: str, columns: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]]
+) -> list[Any]:
+    """The key values in ``cursor``, each checked against its column; 422 problem on ``cursor`` else."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise ValidationProblem.single("cursor", "malformed cursor") from None
-    if not isinstance(values, list) or len(values) != width:
+    if not isinstance(values, list) or len(values) != len(columns):
+        raise ValidationProblem.single("cursor", "malformed cursor")
+    if not all(_accepts(column)(value) for column, value in zip(columns, values, strict=True)):
         raise ValidationProblem.single("cursor", "malformed cursor")
     return values
 
@@ -75,7 +100,7 @@ def paginate(
     next cursor is built. Reads ``limit + 1`` rows to know whether another page exists.
     """
     if params.cursor:
-        after = decode_cursor(params.cursor, len(key_columns))
+        after = decode_cursor(params.cursor, key_columns)
         if len(key_columns) == 1:
             statement = statement.where(key_columns[0] > after[0])
         else:

@@ -24,6 +24,13 @@ def require_write(principal: Principal) -> None:
         principal.require_kind(PrincipalKind.village, PrincipalKind.officer)
 
 
+def check_may_mark_deceased(principal: Principal, worker: Worker) -> None:
+    """Deceased is terminal: an officer (substitutes included) may record it only for workers they
+    registered themselves; the village or an internal client records the others."""
+    if principal.kind is PrincipalKind.officer and worker.created_by != principal.actor:
+        raise Forbidden("officers may mark deceased only workers they registered; ask the village")
+
+
 def check_target_village(principal: Principal, village_code: str, field: str = "village_code") -> None:
     if not principal.can_access_village(village_code):
         raise ValidationProblem.single(field, "outside the villages you may register workers in")

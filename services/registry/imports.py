@@ -41,6 +41,7 @@ from services.registry import duplicates
 from services.registry.access import require_read, require_write
 from services.registry.events import emit_imported_workers
 from services.registry.exceptions import ImportNotFound
+from services.registry.import_limits import ImportTooCostly, ParseBudget
 from services.registry.models import Worker, WorkerImport, WorkerImportFile, WorkerImportRow
 from services.registry.validation import (
     TEMPORARY_VALIDITY,
@@ -158,8 +159,13 @@ def iter_rows(content: bytes, file_format: str) -> Iterator[tuple[int, dict[str,
         raise ImportFileError(f"the CSV file cannot be read: {exc}") from None
     names = _check_header(header)
     count = 0
+    budget = ParseBudget()
     try:
         for number, values in enumerate(source, start=2):
+            try:
+                budget.row()
+            except ImportTooCostly as exc:
+                raise ImportFileError(exc.reason) from None
             if not any(values):
                 continue
             count += 1

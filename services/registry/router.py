@@ -16,7 +16,16 @@ from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import Principal, authenticated_principal, principal_from_request
 from services.common.timeutil import to_area_time
 from services.common.wilayah import AREA_CODE_PATTERN, AreaLevel
-from services.registry import access, areas, duplicates, history, imports, lifecycle, workers
+from services.registry import (
+    access,
+    areas,
+    duplicates,
+    history,
+    import_limits,
+    imports,
+    lifecycle,
+    workers,
+)
 from services.registry import jobs as registry_jobs
 from services.registry.dependencies import DbSession
 from services.registry.models import DuplicateCandidate, Worker, WorkerImport, idempotency_keys
@@ -234,14 +243,19 @@ def patch_worker(
 @workers_router.post(
     "/{worker_id}/deactivate",
     response_model=WorkerOut,
-    summary="Deactivate (moved, deceased, withdrew)",
-    responses={409: {"description": "Illegal status transition"}},
+    summary="Deactivate (moved, deceased, withdrew); officers mark deceased only workers they registered",
+    responses={
+        403: {"description": "An officer marking deceased a worker they did not register"},
+        409: {"description": "Illegal status transition"},
+    },
 )
 def deactivate_worker(
     worker_id: WorkerId, body: WorkerDeactivate, session: DbSession, principal: Principal_, response: Response
 ) -> WorkerOut:
     access.require_write(principal)
     worker = workers.get_worker(session, principal, worker_id)
+    if body.reason is lifecycle.DeactivationReason.deceased:
+        access.check_may_mark_deceased(principal, worker)
     lifecycle.deactivate(session, worker, body.reason, body.effective_date, actor=principal.actor)
     response.headers["ETag"] = etag(worker.version)
     return worker_out(worker, full_nik=True)
@@ -320,6 +334,15 @@ def create_import(
             slug="payload-too-large",
             errors=[{"field": "file", "reason": "too large"}],
         )
+    try:
+        import_limits.check_archive(content)
+    except import_limits.ImportTooCostly as exc:
+        raise ProblemError(
+            exc.reason,
+            status=exc.status,
+            slug="payload-too-large",
+            errors=[{"field": "file", "reason": exc.reason}],
+        ) from None
     filename = file.filename or "upload"
 
     def produce() -> WorkerImportAccepted:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 import time
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi import FastAPI, Request
@@ -47,6 +49,14 @@ def _stub_registry() -> FastAPI:
     async def ready() -> dict[str, str]:
         return {"status": "ready"}
 
+    @app.api_route("/internal/{rest:path}", methods=["GET", "POST"])
+    async def internal(rest: str) -> dict[str, str]:
+        return {"reached": "internal"}
+
+    @app.get("/docs")
+    async def docs() -> dict[str, str]:
+        return {"reached": "docs"}
+
     return app
 
 
@@ -57,21 +67,91 @@ def _closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
+def _gateway_app(registry: str, gateway_database: str) -> FastAPI:
+    down = _closed_port_url()
+    return create_component_app(
+        "gateway",
+        gateway_database,
+        registry_url=registry,
+        funding_url=down,
+        outreach_url=down,
+        read_timeout_seconds=0.5,
+        max_body_bytes=1024,
+    )
+
+
 @pytest.fixture
 def gateway(database_url: Callable[[str], str]) -> Iterator[TestClient]:
-    down = _closed_port_url()
-    with live_server(_stub_registry()) as registry:
-        app = create_component_app(
-            "gateway",
-            database_url("gateway"),
-            registry_url=registry,
-            funding_url=down,
-            outreach_url=down,
-            read_timeout_seconds=0.5,
-            max_body_bytes=1024,
-        )
-        with client_for(app) as client:
-            yield client
+    with (
+        live_server(_stub_registry()) as registry,
+        client_for(_gateway_app(registry, database_url("gateway"))) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def live_gateway(database_url: Callable[[str], str]) -> Iterator[str]:
+    """The gateway on a real socket: raw paths must reach it unnormalised (httpx resolves ``..``)."""
+    with (
+        live_server(_stub_registry()) as registry,
+        live_server(_gateway_app(registry, database_url("gateway"))) as gateway_url,
+    ):
+        yield gateway_url
+
+
+def _raw_get(base_url: str, target: str) -> tuple[int, dict[str, str], bytes]:
+    """GET ``target`` sent byte for byte as given (no client-side normalisation)."""
+    parsed = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parsed.hostname or "", parsed.port, timeout=10)
+    try:
+        connection.putrequest("GET", target, skip_accept_encoding=True)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/v1/areas/../../internal/officers/12345678/access",
+        "/v1/areas/../../readyz",
+        "/v1/areas/../../docs",
+        "/v1/areas/./../../internal/secret",
+        "/v1/areas/%2e%2e/%2e%2e/internal/secret",
+        "/v1/areas/%2E%2E/%2E%2E/readyz",
+        "/v1/areas/%252e%252e/%252e%252e/internal/secret",
+        "/v1/areas/..%2f..%2finternal/secret",
+        "/v1/areas/..%5c..%5cinternal/secret",
+        "/v1/areas/%2f/internal",
+        "/v1/areas/.",
+    ],
+)
+def test_dot_segments_and_encoded_slashes_are_refused_before_routing(live_gateway: str, target: str) -> None:
+    status, headers, body = _raw_get(live_gateway, target)
+    assert status == 400, body
+    assert headers["content-type"] == "application/problem+json"
+    assert b"reached" not in body
+
+
+def test_service_health_and_docs_are_not_reachable_through_v1(live_gateway: str) -> None:
+    for target in ("/v1/readyz", "/v1/docs", "/v1/internal/secret", "/v1/openapi.json", "/v1/healthz"):
+        status, _, body = _raw_get(live_gateway, target)
+        assert status == 404, (target, body)
+        assert b"reached" not in body
+    status, _, body = _raw_get(live_gateway, "/v1/areas/33%2E75")  # an encoded unreserved dot is fine
+    assert status == 200
+    assert b'"path":"/v1/areas/33.75"' in body
+
+
+def test_every_response_carries_security_headers(gateway: TestClient) -> None:
+    for response in (gateway.get("/v1/areas/33"), gateway.get("/v1/no-such-thing"), gateway.get("/healthz")):
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
 def test_routes_to_the_owning_service_with_a_signed_principal(gateway: TestClient) -> None:

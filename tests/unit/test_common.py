@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, String, text
 
 from services.common.concurrency import check_if_match, etag
 from services.common.db import UTCDateTime, create_db_engine
@@ -191,11 +191,15 @@ class TestPrincipal:
 
 
 def test_cursor_round_trip_and_tampering() -> None:
-    assert decode_cursor(encode_cursor(["33.75.01", 5]), 2) == ["33.75.01", 5]
+    code, number = Column("code", String(13)), Column("number", Integer)
+    assert decode_cursor(encode_cursor(["33.75.01", 5]), [code, number]) == ["33.75.01", 5]
     with pytest.raises(ValidationProblem):
-        decode_cursor("!!!not-base64", 1)
+        decode_cursor("!!!not-base64", [code])
     with pytest.raises(ValidationProblem):
-        decode_cursor(encode_cursor(["a"]), 2)
+        decode_cursor(encode_cursor(["a"]), [code, number])
+    for wrong in ([5, "33"], ["33.75.01", True], ["33.75.01", 2**31], ["x" * 14, 1], ["a\x00", 1]):
+        with pytest.raises(ValidationProblem):
+            decode_cursor(encode_cursor(wrong), [code, number])
 
 
 def test_if_match() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -153,7 +154,7 @@ def test_redis_backed_limit_through_the_gateway(
     client = redis.Redis.from_url(url)
     keys = list(client.scan_iter(f"{prefix}*"))
     kinds = sorted(key.decode()[len(prefix) :].split(":")[0] for key in keys)
-    assert kinds == ["key-lookup", "village"]  # one API-key lookup, then six requests on one counter
+    assert kinds == ["village"]  # a valid key's lookup counts nothing; six requests on one counter
     client.delete(*keys)
 
 
@@ -195,9 +196,29 @@ def test_guessing_keys_is_throttled_per_address(
     assert gateway.get("/v1/workers", headers=bearer(key)).status_code == 200  # one lookup, then cached
     for _ in range(5):
         assert gateway.get("/v1/workers", headers=bearer(key)).status_code == 200
-    for guess in ("sk_vil_guess-number-one-xxxxxxxxxx", "sk_vil_guess-number-two-xxxxxxxxxx"):
+    for guess in ("sk_vil_guess-number-one-xxxxxxxxxx", "sk_vil_guess-number-two-xxxxxxxxxx", "sk_vil_3"):
         assert_problem(gateway.get("/v1/workers", headers=bearer(guess)), 401)
-    limited = gateway.get("/v1/workers", headers=bearer("sk_vil_guess-number-three-xxxxxxxx"))
+    limited = gateway.get("/v1/workers", headers=bearer("sk_vil_guess-number-four-xxxxxxxxx"))
     assert_problem(limited, 429)
     assert limited.headers["retry-after"]
     assert gateway.get("/v1/workers", headers=bearer(key)).status_code == 200  # cached keys still work
+
+
+def test_many_valid_keys_from_one_address_are_never_refused(
+    gateway_factory: Callable[..., TestClient], store: Store
+) -> None:
+    # No cache: every request is a database lookup, as for an address serving many villages.
+    gateway = gateway_factory(rate_limit_key_lookup="3/hour", api_key_cache_seconds=0)
+    keys = [village_key(store)[1] for _ in range(12)]
+    for _ in range(2):
+        for key in keys:
+            assert gateway.get("/v1/workers", headers=bearer(key)).status_code == 200
+
+
+def test_tampered_cursor_on_the_key_list_is_a_422_problem(gateway: TestClient, store: Store) -> None:
+    admin = client_token(gateway, store, "keys:admin")
+    for raw in (b'[{"a":1}]', b"[true]", b"[null]", b"[" + str(10**30).encode() + b"]", b"[1]", b"junk"):
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        response = gateway.get("/v1/api-keys", params={"cursor": cursor}, headers=bearer(admin))
+        assert response.status_code == 422, (raw, response.text)
+        assert [error["field"] for error in response.json()["errors"]] == ["cursor"]

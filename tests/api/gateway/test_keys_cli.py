@@ -68,13 +68,23 @@ def test_set_officer_password(cli: tuple[CliRunner, Database]) -> None:
     assert result.exit_code == 0, result.output
     issued = json.loads(result.output)
     assert issued["nrp"] == "12345678"
-    policy = credentials.LoginPolicy()
     with database.sessions.begin() as session:
-        ok = credentials.check_officer_password(session, "12345678", issued["password"], policy)
-        assert ok.outcome is credentials.LoginOutcome.ok
-        wrong = credentials.check_officer_password(session, "12345678", "nope", policy)
-        assert wrong.outcome is credentials.LoginOutcome.invalid
+        assert credentials.verify_officer_password(session, "12345678", issued["password"])
+        assert not credentials.verify_officer_password(session, "12345678", "nope")
     assert runner.invoke(app, ["keys", "set-officer-password", "1234"]).exit_code == 2
     assert (
         runner.invoke(app, ["keys", "set-officer-password", "12345678", "--password", "short"]).exit_code == 2
     )
+
+
+def test_revoke_client(cli: tuple[CliRunner, Database]) -> None:
+    runner, database = cli
+    created = runner.invoke(app, ["keys", "create-client", "old office", "-s", "registry:read", "--json"])
+    issued = json.loads(created.output)
+    result = runner.invoke(app, ["keys", "revoke-client", issued["client_id"], "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["revoked_at"]
+    with database.sessions() as session:
+        assert credentials.verify_client(session, issued["client_id"], issued["client_secret"]) is None
+    unknown = runner.invoke(app, ["keys", "revoke-client", "ic_nobody"])
+    assert unknown.exit_code == 2

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Callable
 
 import jwt
 from fastapi.testclient import TestClient
 
 from gateway import credentials
-from tests.api.gateway.conftest import VILLAGE_A, VILLAGE_B, FakeOutreach, Store, bearer
+from tests.api.gateway.conftest import VILLAGE_A, VILLAGE_B, FakeOutreach, Store, bearer, client_token
 from tests.api.gateway.test_tenancy import assert_problem, officer_login
 
 NRP = "87654321"
@@ -67,23 +68,63 @@ def test_refresh_rotates_and_reuse_revokes_the_family(
 
 
 def test_wrong_password_unknown_nrp_and_lockout(
-    gateway: TestClient, store: Store, fake_outreach: FakeOutreach
+    gateway_factory: Callable[..., TestClient], store: Store, fake_outreach: FakeOutreach
 ) -> None:
+    gateway = gateway_factory(login_failure_delay_seconds=0)
     officer_login(gateway, store, fake_outreach, [VILLAGE_A])
-    assert assert_problem(password_grant(gateway, "wrong", nrp="11112222"), 400)["error"] == "invalid_grant"
     assert assert_problem(password_grant(gateway, "wrong", nrp="abc"), 400)["error"] == "invalid_grant"
-    for _ in range(4):
-        assert (
-            assert_problem(password_grant(gateway, "wrong password"), 400)["detail"]
-            == "wrong NRP or password"
+    # A real NRP and an unknown one get the same answers, lockout included: nothing reveals which exists.
+    for nrp in (NRP, "11112222"):
+        for _ in range(5):
+            wrong = password_grant(gateway, "wrong password", nrp=nrp)
+            assert assert_problem(wrong, 400)["detail"] == "wrong NRP or password"
+        locked = password_grant(gateway, "correct horse battery", nrp=nrp)
+        assert assert_problem(locked, 400)["detail"] == (
+            "too many failed logins from this address; wait before trying again"
         )
-    locked = password_grant(gateway, "wrong password")
-    assert "locked" in str(assert_problem(locked, 400)["detail"])
-    assert int(locked.headers["retry-after"]) > 800  # type: ignore[attr-defined]
-    # Even the right password is refused while locked; an administrator's reset unlocks.
-    assert "locked" in str(assert_problem(password_grant(gateway, "correct horse battery"), 400)["detail"])
-    store(lambda s: credentials.set_officer_password(s, NRP, "a new long password"))
-    assert password_grant(gateway, "a new long password").status_code == 200  # type: ignore[attr-defined]
+        assert int(locked.headers["retry-after"]) > 0  # type: ignore[attr-defined]
+    # The lock is per (NRP, address): the officer, elsewhere, still logs in.
+    with TestClient(gateway.app, client=("10.20.30.40", 50000)) as elsewhere:
+        response = elsewhere.post(
+            "/v1/auth/token",
+            data={"grant_type": "password", "username": NRP, "password": "correct horse battery"},
+        )
+    assert response.status_code == 200, response.text
+
+
+def test_failed_logins_are_answered_ever_more_slowly(
+    gateway_factory: Callable[..., TestClient], store: Store
+) -> None:
+    gateway = gateway_factory(login_failure_delay_seconds=0.4, login_failure_delay_max_seconds=1.6)
+    elapsed = []
+    for _ in range(3):
+        started = time.perf_counter()
+        assert_problem(password_grant(gateway, "wrong password", nrp="30000001"), 400)
+        elapsed.append(time.perf_counter() - started)
+    assert elapsed[0] >= 0.4
+    assert elapsed[2] - elapsed[0] >= 0.8  # 0.4 s, 0.8 s, 1.6 s: the delay doubles per failure
+
+
+def test_login_limits_apply_before_hashing(
+    gateway_factory: Callable[..., TestClient], store: Store, fake_outreach: FakeOutreach
+) -> None:
+    gateway = gateway_factory(rate_limit_login_address="3/hour", login_failure_delay_seconds=0)
+    for nrp in ("10000001", "10000002", "10000003"):  # spraying random NRPs from one address
+        assert_problem(password_grant(gateway, "wrong password", nrp=nrp), 400)
+    started = time.perf_counter()
+    refused = password_grant(gateway, "wrong password", nrp="10000004")
+    assert_problem(refused, 429)
+    assert time.perf_counter() - started < 0.25  # refused before argon2 (~0.5 s here) runs
+    # The overall limit bounds hashing however many addresses take part.
+    overall = gateway_factory(rate_limit_login_global="2/hour", login_failure_delay_seconds=0)
+    callers = [TestClient(overall.app, client=(f"10.0.0.{i}", 40000)) for i in range(3)]
+    answers = [
+        caller.post(
+            "/v1/auth/token", data={"grant_type": "password", "username": "20000001", "password": "x"}
+        )
+        for caller in callers
+    ]
+    assert [a.status_code for a in answers] == [400, 400, 429]
 
 
 def test_officer_unknown_to_outreach_gets_no_token(gateway: TestClient, store: Store) -> None:
@@ -193,3 +234,37 @@ def test_expired_refresh_token(store: Store) -> None:
     store(lambda s: credentials.set_officer_password(s, NRP, "correct horse battery"))
     token = store(lambda s: credentials.issue_refresh_token(s, NRP, dt.timedelta(seconds=-1)))
     assert store(lambda s: credentials.inspect_refresh_token(s, token)).reason == "refresh token expired"
+
+
+def test_password_reset_revokes_the_officers_refresh_tokens(
+    gateway: TestClient, store: Store, fake_outreach: FakeOutreach
+) -> None:
+    tokens = officer_login(gateway, store, fake_outreach, [VILLAGE_A])
+    store(lambda s: credentials.set_officer_password(s, NRP, "a brand new password"))
+    response = gateway.post(
+        "/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    )
+    assert assert_problem(response, 400)["error"] == "invalid_grant"
+    assert password_grant(gateway, "a brand new password").status_code == 200  # type: ignore[attr-defined]
+
+
+def test_revoked_internal_client_gets_no_token_and_its_tokens_are_refused(
+    gateway: TestClient, store: Store
+) -> None:
+    admin = client_token(gateway, store, "keys:admin")
+    issued = store(lambda s: credentials.create_client(s, "integration", ["keys:admin"]))
+    grant = {
+        "grant_type": "client_credentials",
+        "client_id": issued.client_id,
+        "client_secret": issued.client_secret,
+    }
+    token = gateway.post("/v1/auth/token", data=grant).json()["access_token"]
+    assert gateway.get("/v1/api-keys", headers=bearer(token)).status_code == 200
+    # Only keys:admin may revoke; an unknown client is a 404 problem.
+    assert gateway.delete(f"/v1/internal-clients/{issued.client_id}").status_code == 401
+    assert_problem(gateway.delete("/v1/internal-clients/ic_nobody", headers=bearer(admin)), 404)
+    revoked = gateway.delete(f"/v1/internal-clients/{issued.client_id}", headers=bearer(admin))
+    assert revoked.status_code == 204
+    assert_problem(gateway.get("/v1/api-keys", headers=bearer(token)), 401)
+    assert_problem(gateway.post("/v1/auth/token", data=grant), 401)
+    assert gateway.get("/v1/api-keys", headers=bearer(admin)).status_code == 200

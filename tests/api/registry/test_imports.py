@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
+import zipfile
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
+from services.registry import import_limits
 from tests.conftest import ClientFactory
 from tests.registry_support import (
     BAD_ROWS,
@@ -213,3 +217,39 @@ def test_semicolon_csv_and_misaligned_rows(service_client: ClientFactory) -> Non
     assert result["accepted"] == 1 and result["rejected"] == 1
     rejected = _rows(client, result["id"], VIL, result="rejected")
     assert rejected[0]["errors"][0]["field"] == "row"
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_xlsx_that_expands_too_much_is_a_413_before_parsing(
+    service_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = service_client("registry")
+    # A shared-strings bomb: a few KB that inflate a thousandfold.
+    bomb = _zip({"[Content_Types].xml": b"<Types/>", "xl/sharedStrings.xml": b"<sst>" + b"a" * 8_000_000})
+    assert len(bomb) < 50_000
+    refused = client.post("/v1/worker-imports", files={"file": ("r.xlsx", bomb)}, headers=VIL)
+    assert refused.status_code == 413, refused.text
+    assert refused.json()["errors"][0]["field"] == "file"
+    # Many members that each compress normally but add up past the total.
+    monkeypatch.setattr(import_limits, "MAX_UNCOMPRESSED_BYTES", 100_000)
+    plain = _zip({f"xl/worksheets/sheet{i}.xml": os.urandom(25_000) for i in range(5)})
+    too_big = client.post("/v1/worker-imports", files={"file": ("r.xlsx", plain)}, headers=VIL)
+    assert too_big.status_code == 413, too_big.text
+    assert "expands to" in too_big.json()["detail"]
+
+
+def test_blank_rows_count_towards_the_row_limit(service_client: ClientFactory) -> None:
+    client = service_client("registry")
+    content = roster_csv([roster_row(1)]) + b"\n" * (import_limits.MAX_PHYSICAL_ROWS + 10)
+    assert len(content) < 200_000
+    failed = _upload(client, content)
+    assert failed["status"] == "failed"
+    assert "blank rows included" in failed["error"]
+    assert client.get("/v1/workers", headers=VIL).json()["items"] == []

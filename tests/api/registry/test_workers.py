@@ -353,3 +353,21 @@ def test_replacing_a_temporary_id_with_a_held_nik_is_409(service_client: ClientF
     assert response.status_code == 409
     assert response.json()["existing_worker_id"] == holder["id"]
     assert client.get(f"/v1/workers/{temp['id']}", headers=VIL).json()["nik"] is None
+
+
+def test_officers_mark_deceased_only_workers_they_registered(service_client: ClientFactory) -> None:
+    client = service_client("registry")
+    officer = officer_headers("7", [VILLAGE])
+    substitute = officer_headers("8", [VILLAGE])
+    by_village = _create(client)
+    by_officer = _create(client, officer, nik=nik_for(3))
+    deceased = {"reason": "deceased", "effective_date": "2026-10-30"}
+    for worker, headers in ((by_village, officer), (by_officer, substitute)):
+        refused = client.post(f"/v1/workers/{worker['id']}/deactivate", json=deceased, headers=headers)
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert client.get(f"/v1/workers/{worker['id']}", headers=VIL).json()["status"] == "registered"
+    own = client.post(f"/v1/workers/{by_officer['id']}/deactivate", json=deceased, headers=officer)
+    assert own.status_code == 200 and own.json()["status"] == "deceased"
+    village = client.post(f"/v1/workers/{by_village['id']}/deactivate", json=deceased, headers=VIL)
+    assert village.status_code == 200 and village.json()["status"] == "deceased"
