@@ -64,7 +64,11 @@ def problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 statuses = dict(_COMMON_ERROR_STATUSES)
                 if method in ("post", "put", "patch", "delete"):
                     statuses["409"] = "Conflicts with the current state (duplicate, overlap, key in use)"
-                if method == "patch":
+                takes_if_match = any(
+                    p.get("in") == "header" and str(p.get("name", "")).lower() == "if-match"
+                    for p in operation.get("parameters", [])
+                )
+                if method == "patch" or takes_if_match:
                     statuses["412"] = "`If-Match` names a version that is no longer current"
                 for status, description in statuses.items():
                     existing = responses.get(status, {})
