@@ -1,4 +1,5 @@
-"""Concurrency on PostgreSQL with real connections: billing runs and payments racing each other."""
+"""Concurrency with real connections, on SQLite and PostgreSQL: billing runs, payments and roster
+additions racing each other."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -19,14 +19,8 @@ from tests.funding_support import ADMIN, active_agreement, bill
 from tests.support import create_component_app, live_server, village_headers
 
 
-@pytest.fixture
-def postgres_only(backend: str) -> None:
-    if backend != "postgres":
-        pytest.skip("real concurrency is exercised on PostgreSQL")
-
-
 def test_concurrent_billing_runs_issue_one_invoice_each(
-    postgres_only: None, funding: TestClient, registry: FakeRegistry, database_url: Callable[[str], str]
+    funding: TestClient, registry: FakeRegistry, database_url: Callable[[str], str]
 ) -> None:
     for n in range(4):
         active_agreement(funding, VILLAGE, [registry.add(f"a{n}")], source="csr" if n % 2 else "dana_desa")
@@ -61,7 +55,6 @@ def test_concurrent_billing_runs_issue_one_invoice_each(
 
 
 def test_concurrent_identical_payments_record_one(
-    postgres_only: None,
     funding: TestClient,
     registry: FakeRegistry,
     database_url: Callable[[str], str],
@@ -105,7 +98,6 @@ def test_concurrent_identical_payments_record_one(
 
 
 def test_concurrent_different_payments_never_overpay(
-    postgres_only: None,
     funding: TestClient,
     registry: FakeRegistry,
     database_url: Callable[[str], str],
@@ -137,7 +129,6 @@ def test_concurrent_different_payments_never_overpay(
 
 
 def test_concurrent_roster_additions_respect_the_budget(
-    postgres_only: None,
     funding: TestClient,
     registry: FakeRegistry,
     database_url: Callable[[str], str],
