@@ -287,6 +287,10 @@ def verify_relay_token(token: str | None, secret: str) -> None:
 
 # --- receiver --------------------------------------------------------------------------------------
 
+# What a handler raising means "this event can never apply": recorded as rejected, not retried (a
+# poison event must not block its aggregate forever). Database errors stay retryable.
+REFUSALS: tuple[type[Exception], ...] = (ProblemError, ValueError, KeyError, TypeError)
+
 Handler = Callable[[Session, Sequence[EventEnvelope]], None]
 """Applies a run of consecutive events (in delivery order) that share the handler, in the caller's
 transaction. Handlers take runs so that a batch costs a few statements, not a few per event."""
@@ -320,7 +324,7 @@ class Inbox:
         if len(events) > 1:
             try:
                 return self._apply_batch(sessions, events)
-            except (ProblemError, DBAPIError):
+            except (ProblemError, ValueError, KeyError, TypeError, DBAPIError):  # REFUSALS or the database
                 pass  # one event refused or failed: apply them one by one, so the others still land
         results: list[EventResult] = []
         for index, event in enumerate(events):
@@ -369,8 +373,9 @@ class Inbox:
                     if handler is not None:
                         handler(session, [event])
                         session.flush()
-            except ProblemError as exc:
-                detail = str(exc.detail)
+            except REFUSALS as exc:
+                # A domain refusal, or data the handler cannot read: retrying would never succeed.
+                detail = str(exc.detail) if isinstance(exc, ProblemError) else f"{type(exc).__name__}: {exc}"
                 log.warning("event rejected", event_id=event.id, type=event.type, detail=detail)
                 with session.begin():
                     if not self._claim_many(session, [event], status="rejected", error=detail):

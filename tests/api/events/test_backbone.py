@@ -387,3 +387,11 @@ def test_lead_converted_fills_in_the_officer_and_session_once(system: Any) -> No
     post_event(system.registry, "lead.converted", other, source="outreach", aggregate_type="lead")
     read = system.registry.get(f"/v1/workers/{worker['id']}", headers=REGISTRY_WRITER).json()
     assert (read["officer_id"], read["lead_id"]) == ("5", "17")
+
+
+def test_an_event_the_receiver_cannot_read_is_rejected_not_retried(system: Any) -> None:
+    # A payment naming no worker id: the handler cannot apply it, ever; the relay must not retry it.
+    _, result = post_event(system.registry, "payment.received", {"workers": [{"not_a_worker_id": 1}]})
+    assert result["status"] == "rejected" and "KeyError" in result["error"]
+    rows = system.sql("registry", "SELECT status FROM inbox")
+    assert [r[0] for r in rows] == ["rejected"]
