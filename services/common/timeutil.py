@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from zoneinfo import ZoneInfo
 
 from services.common.wilayah import timezone_name
@@ -23,8 +24,20 @@ def to_area_time(moment: dt.datetime, code: str) -> dt.datetime:
     return moment.astimezone(zone_for_area(code))
 
 
+# Pins the business date (which month a worker joins, what counts as a backdated removal, overdue and
+# lapse cut-offs) for tests and demonstrations whose data is about fixed months; never set in production.
+PINNED_TODAY_ENV = "SASAR_TODAY"
+
+
+def pinned_today() -> dt.date | None:
+    value = os.environ.get(PINNED_TODAY_ENV)
+    return dt.date.fromisoformat(value) if value else None
+
+
 def today_in_area(code: str, *, now: dt.datetime | None = None) -> dt.date:
     """The calendar date it is now in the area (a day starts at local midnight, not UTC's)."""
+    if now is None and (pinned := pinned_today()) is not None:
+        return pinned
     return to_area_time(now or utcnow(), code).date()
 
 

@@ -5,9 +5,11 @@ Rules chosen here (documented in docs/funding.md):
 - a desa or customary desa pays from ``dana_desa`` (village fund), ``csr`` or ``other``; a kelurahan has
   no village fund, so its city pays from ``apbd_kelurahan`` (the city budget) - or ``csr``/``other``;
 - start and end months lie inside the fiscal year (January-December);
-- the budget is committed by what was invoiced (net of credit notes, void invoices excluded) plus the
-  roster priced month by month over the months of the agreement not invoiced yet; remaining = ceiling
-  minus committed. Both are computed in SQL whenever asked, so they are always current;
+- a worker is billed from the month they join the roster (this month in the village, or the agreement's
+  first month if later), never for earlier months unless an admin back-bills them (a recorded run);
+- the budget is committed by what was invoiced (net of credit notes, void invoices excluded) plus each
+  member's months not billed yet, priced month by month; remaining = ceiling minus committed. Both are
+  computed in SQL whenever asked, so they are always current;
 - a worker is on at most one draft/active agreement per fiscal year.
 """
 
@@ -30,9 +32,21 @@ from services.common.timeutil import today_in_area, utcnow
 from services.common.wilayah import VillageKind, check_village_code, village_kind
 from services.funding.events import publish_agreement, publish_handover_due
 from services.funding.exceptions import AgreementNotFound, InvalidState
-from services.funding.models import AgreementMember, CreditNote, FundedWorker, FundingAgreement
+from services.funding.models import (
+    AgreementMember,
+    CreditNote,
+    FundedWorker,
+    FundingAgreement,
+    Invoice,
+    InvoiceLine,
+)
 from services.funding.pricing import FundingSource, Period, PricingError, Program
-from services.funding.pricing_sql import BILLABLE_WORKER_SQL, MONTH_OFFSETS_SQL, priced_lines
+from services.funding.pricing_sql import (
+    MONTH_OFFSETS_SQL,
+    member_billed_sql,
+    member_unbilled_sql,
+    priced_lines,
+)
 from services.funding.rates import period_index
 from services.funding.registry_client import RegistryWorker, WorkerDirectory
 
@@ -134,8 +148,12 @@ def get_agreement(session: Session, principal: Principal, agreement_id: int) -> 
 
 
 def lock_agreement(session: Session, agreement: FundingAgreement) -> None:
-    """Serialise roster changes of one agreement (budget checks read-then-write)."""
-    session.refresh(agreement, with_for_update=True)  # also re-reads the ceiling under the lock
+    """Serialise roster changes of one agreement (budget checks read-then-write).
+
+    ``FOR NO KEY UPDATE`` on PostgreSQL, not ``FOR UPDATE``: the latter also blocks the foreign-key checks
+    of a payment updating one of the agreement's invoices twice, which deadlocked a payment and a roster
+    removal running at once. The ceiling is re-read under the lock."""
+    session.refresh(agreement, with_for_update={"key_share": True})
 
 
 def update_terms(session: Session, agreement: FundingAgreement, changes: dict[str, Any]) -> FundingAgreement:
@@ -193,30 +211,26 @@ def end_agreement(session: Session, agreement: FundingAgreement) -> FundingAgree
     return agreement
 
 
-def _unbilled_months_source(agreement_filter: str, worker_source: str) -> str:
-    """(agreement, worker, month) rows for every month of the agreement without an invoice yet."""
+def unbilled_member_months(agreement_filter: str) -> str:
+    """(agreement, worker, month) rows for every month a member is billable in and not billed yet."""
+    p = "a.start_idx + o.n"
     return f"""
-        SELECT ws.agreement_id AS agreement_id, ws.worker_id AS worker_id, a.start_idx + o.n AS period_idx
-        FROM ({worker_source}) ws
-        JOIN funding_agreements a ON a.id = ws.agreement_id
-        JOIN ({MONTH_OFFSETS_SQL}) o ON a.start_idx + o.n <= a.end_idx
-        WHERE {agreement_filter}
-          AND NOT EXISTS (SELECT 1 FROM invoices x
-                          WHERE x.agreement_id = a.id AND x.period_idx = a.start_idx + o.n)
+        SELECT m.agreement_id AS agreement_id, m.worker_id AS worker_id, {p} AS period_idx
+        FROM agreement_members m
+        JOIN funding_agreements a ON a.id = m.agreement_id
+        JOIN funded_workers w ON w.worker_id = m.worker_id
+        JOIN ({MONTH_OFFSETS_SQL}) o ON {p} <= a.end_idx
+        WHERE {agreement_filter} AND {member_billed_sql(p)} AND {member_unbilled_sql(p)}
     """
 
 
 def committed_by_agreement(session: Session, agreement_ids: Sequence[int]) -> dict[int, int]:
-    """Budget committed per agreement: invoiced (net, not void) + roster priced over unbilled months."""
+    """Budget committed per agreement: invoiced (net, not void) + the members' months not billed yet,
+    priced (from the month each joined: past months before that are not owed)."""
     if not agreement_ids:
         return {}
     ids: Any = bindparam("ids", expanding=True)
-    members = f"""
-        SELECT m.agreement_id AS agreement_id, m.worker_id AS worker_id FROM agreement_members m
-        JOIN funded_workers w ON w.worker_id = m.worker_id
-        WHERE m.status = 'active' AND {BILLABLE_WORKER_SQL} AND m.agreement_id IN :ids
-    """
-    projected = _unbilled_months_source("a.status <> 'ended'", members)
+    projected = unbilled_member_months("a.status <> 'ended' AND a.id IN :ids")
     dialect = session.get_bind().dialect.name
     statement = text(f"""
         SELECT a.id,
@@ -313,21 +327,37 @@ def upsert_worker_copies(
 
 
 def _candidate_costs(
-    session: Session, agreement: FundingAgreement, worker_ids: Sequence[str]
+    session: Session, agreement: FundingAgreement, worker_ids: Sequence[str], first_idx: int
 ) -> dict[str, int]:
+    """What each worker would cost this agreement from month ``first_idx`` (the month they join) on."""
     if not worker_ids:
         return {}
-    workers = """
-        SELECT CAST(:agreement AS INTEGER) AS agreement_id, w.worker_id AS worker_id
-        FROM funded_workers w WHERE w.worker_id IN :workers
+    source = f"""
+        SELECT a.id AS agreement_id, w.worker_id AS worker_id, a.start_idx + o.n AS period_idx
+        FROM funded_workers w
+        JOIN funding_agreements a ON a.id = :agreement
+        JOIN ({MONTH_OFFSETS_SQL}) o ON a.start_idx + o.n <= a.end_idx AND a.start_idx + o.n >= :first
+        WHERE w.worker_id IN :workers
     """
-    source = _unbilled_months_source("1 = 1", workers)
     dialect = session.get_bind().dialect.name
     statement = text(
         f"SELECT l.worker_id, SUM(l.amount_idr) FROM ({priced_lines(source, dialect)}) l GROUP BY l.worker_id"
-    ).bindparams(bindparam("workers", expanding=True), bindparam("agreement", type_=Integer()))
-    rows = session.execute(statement, {"agreement": agreement.id, "workers": list(worker_ids)})
+    ).bindparams(
+        bindparam("workers", expanding=True),
+        bindparam("agreement", type_=Integer()),
+        bindparam("first", type_=Integer()),
+    )
+    rows = session.execute(
+        statement, {"agreement": agreement.id, "workers": list(worker_ids), "first": first_idx}
+    )
     return {str(row[0]): int(row[1]) for row in rows}
+
+
+def joining_month(agreement: FundingAgreement) -> int:
+    """The first month a worker added today is billed for: this month in the village (or the agreement's
+    first month if later). Earlier months are never billed by a roster change (see back-billing)."""
+    today = period_index(Period.of(today_in_area(agreement.village_code)))
+    return max(agreement.start_idx, today)
 
 
 def add_members(
@@ -336,6 +366,9 @@ def add_members(
     """Add workers to the roster, each checked against the registry and the remaining budget."""
     if agreement.status == "ended":
         raise InvalidState("an ended agreement takes no new members")
+    first_idx = joining_month(agreement)
+    if first_idx > agreement.end_idx:
+        raise InvalidState("the agreement's last month is over: it takes no new members")
     lock_agreement(session, agreement)
     results: dict[str, MemberResult] = {}
     fetched: list[RegistryWorker] = []
@@ -382,7 +415,7 @@ def add_members(
             fetched.append(worker)
     upsert_worker_copies(session, fetched)
     candidates = [w.id for w in fetched]
-    costs = _candidate_costs(session, agreement, candidates)
+    costs = _candidate_costs(session, agreement, candidates, first_idx)
     remaining = agreement.budget_ceiling_idr - committed_by_agreement(session, [agreement.id]).get(
         agreement.id, 0
     )
@@ -398,7 +431,7 @@ def add_members(
                 over_budget_by_idr=cost - remaining,
             )
             continue
-        if not claim_months(session, agreement, worker_id):
+        if not claim_months(session, agreement, worker_id, first_idx):
             reason = "already funded by another agreement in these months"
             results[worker_id] = MemberResult(worker_id, "rejected", reason)
             continue
@@ -406,29 +439,39 @@ def add_members(
         member = existing.get(worker_id)
         if member is None:
             session.add(
-                AgreementMember(agreement_id=agreement.id, worker_id=worker_id, status="active", added_at=now)
+                AgreementMember(
+                    agreement_id=agreement.id,
+                    worker_id=worker_id,
+                    status="active",
+                    added_at=now,
+                    first_period_idx=first_idx,
+                )
             )
         else:
             member.status, member.added_at, member.removed_at = "active", now, None
+            # Months billed before the earlier removal stay billed (the unbilled check skips them).
+            member.first_period_idx = min(member.first_period_idx, first_idx)
             member.last_period_idx = None
         results[worker_id] = MemberResult(worker_id, "added", cost_idr=cost)
     session.flush()
     return [results[worker_id] for worker_id in ordered]
 
 
-def claim_months(session: Session, agreement: FundingAgreement, worker_id: str) -> bool:
-    """Record the months this agreement funds the worker; ``False`` when another agreement funds any
-    of them (the primary key decides, also between two concurrent requests)."""
+def claim_months(session: Session, agreement: FundingAgreement, worker_id: str, first_idx: int) -> bool:
+    """Record the months from ``first_idx`` this agreement funds the worker; ``False`` when another
+    agreement funds any of them (the primary key decides, also between two concurrent requests)."""
     try:
         with session.begin_nested():
             session.execute(
                 text(f"""
                 INSERT INTO funded_months (worker_id, period_idx, agreement_id)
-                SELECT :w, a.start_idx + o.n, a.id FROM funding_agreements a
-                JOIN ({MONTH_OFFSETS_SQL}) o ON a.start_idx + o.n <= a.end_idx
+                SELECT CAST(:w AS VARCHAR(64)), a.start_idx + o.n, a.id FROM funding_agreements a
+                JOIN ({MONTH_OFFSETS_SQL}) o ON a.start_idx + o.n <= a.end_idx AND a.start_idx + o.n >= :first
                 WHERE a.id = :a
+                  AND NOT EXISTS (SELECT 1 FROM funded_months f WHERE f.worker_id = CAST(:w AS VARCHAR(64))
+                                  AND f.period_idx = a.start_idx + o.n AND f.agreement_id = a.id)
                 """),
-                {"w": worker_id, "a": agreement.id},
+                {"w": worker_id, "a": agreement.id, "first": first_idx},
             )
     except IntegrityError:
         return False
@@ -503,46 +546,81 @@ def remove_member(
     member.status, member.removed_at = "removed", utcnow()
     member.last_period_idx = effective_idx
     release_months(session, agreement.id, worker_id, after_idx=effective_idx)
-    now = utcnow()
-    open_lines = """
-        FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-        WHERE i.agreement_id = :a AND l.worker_id = :w AND i.status IN ('issued', 'overdue', 'partially_paid')
-          AND i.period_idx > :after AND l.amount_idr - l.paid_idr - l.credited_idr > 0
-    """
-    params = {"a": agreement.id, "w": worker_id, "after": effective_idx}
+    credited = credit_months_after(session, agreement, worker_id, effective_idx, reason)
     session.execute(
-        text(f"""
-        INSERT INTO credit_notes (invoice_id, worker_id, amount_idr, reason, created_at)
-        SELECT l.invoice_id, l.worker_id, SUM(l.amount_idr - l.paid_idr - l.credited_idr), :reason, :now
-        {open_lines}
-        GROUP BY l.invoice_id, l.worker_id
-        """).bindparams(bindparam("now", type_=CreditNote.__table__.c.created_at.type)),
-        {**params, "reason": reason, "now": now},
+        update(FundingAgreement).where(FundingAgreement.id == agreement.id).values(updated_at=utcnow())
     )
-    credited = session.scalar(
-        text(f"SELECT COALESCE(SUM(l.amount_idr - l.paid_idr - l.credited_idr), 0) {open_lines}"), params
-    )
-    session.execute(
-        text(f"""
-        UPDATE invoice_lines SET credited_idr = amount_idr - paid_idr
-        WHERE id IN (SELECT l.id {open_lines})
-        """),
-        params,
-    )
-    session.execute(
-        text("""
-        UPDATE invoices SET credited_idr = (SELECT COALESCE(SUM(l.credited_idr), 0) FROM invoice_lines l
-                                            WHERE l.invoice_id = invoices.id),
-                            version = version + 1
-        WHERE agreement_id = :a AND status IN ('issued', 'overdue', 'partially_paid')
-        """),
-        {"a": agreement.id},
-    )
-    session.execute(
-        update(FundingAgreement).where(FundingAgreement.id == agreement.id).values(updated_at=now)
-    )
-    from services.funding.payments import settle_statuses
-
-    settle_statuses(session, agreement_id=agreement.id)
     session.flush()
-    return int(credited or 0)
+    return credited
+
+
+def credit_months_after(
+    session: Session, agreement: FundingAgreement, worker_id: str, after_idx: int, reason: str
+) -> int:
+    """Credit notes for what the worker still owes on the agreement's open invoices of months after
+    ``after_idx``; returns the rupiah credited.
+
+    Locks the invoices (id order) before their lines, as payments do, so a payment and a removal at the
+    same time queue instead of deadlocking. An invoice never gets more credit than it still has
+    outstanding: money already paid to it (even an amount short of a whole worker-month) stays paid.
+    """
+    from services.funding.payments import PAYABLE_STATUSES, allocate, outstanding, settle_statuses
+
+    invoices = session.scalars(
+        select(Invoice)
+        .where(
+            Invoice.agreement_id == agreement.id,
+            Invoice.period_idx > after_idx,
+            Invoice.status.in_(PAYABLE_STATUSES),
+        )
+        .order_by(Invoice.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    if not invoices:
+        return 0
+    lines = session.scalars(
+        select(InvoiceLine)
+        .where(InvoiceLine.invoice_id.in_([i.id for i in invoices]), InvoiceLine.worker_id == worker_id)
+        .order_by(InvoiceLine.invoice_id, InvoiceLine.line_no.desc())
+    ).all()
+    now = utcnow()
+    total = 0
+    touched: list[int] = []
+    for invoice in invoices:
+        # The worker's unpaid lines, last programme first, credited up to what the invoice still owes.
+        room = outstanding(invoice)
+        given = 0
+        for line in (line for line in lines if line.invoice_id == invoice.id):
+            take = min(line.amount_idr - line.paid_idr - line.credited_idr, room - given)
+            if take > 0:
+                line.credited_idr += take
+                given += take
+        if given > 0:
+            session.add(
+                CreditNote(
+                    invoice_id=invoice.id,
+                    worker_id=worker_id,
+                    amount_idr=given,
+                    reason=reason,
+                    created_at=now,
+                )
+            )
+            touched.append(invoice.id)
+            total += given
+    session.flush()
+    if touched:
+        session.execute(
+            text("""
+            UPDATE invoices SET credited_idr = (SELECT COALESCE(SUM(l.credited_idr), 0) FROM invoice_lines l
+                                                WHERE l.invoice_id = invoices.id),
+                                version = version + 1
+            WHERE id IN :ids
+            """).bindparams(bindparam("ids", expanding=True)),
+            {"ids": touched},
+        )
+        allocate(session, touched)
+        settle_statuses(session, invoice_ids=touched)
+        for invoice in invoices:
+            session.expire(invoice)
+    return total

@@ -1,16 +1,21 @@
-"""Monthly billing runs: one invoice per active agreement, one line per rostered worker per programme.
+"""Monthly billing runs: an invoice per active agreement with workers not billed yet for the month, one
+line per such worker per programme.
+
+A member is billed from the month they joined (``first_period_idx``) - a run for January in November
+does not bill a worker who joined today - through the month they left. The month's first invoice of an
+agreement is ``regular``; a later run of the same month bills, on a ``supplementary`` invoice with its own
+gapless number, the workers who joined after it and the months whose invoice was voided. A second run
+with nobody new to bill issues nothing.
 
 Each step is one set-based statement (no per-worker Python loop):
 
-1. take the year's billing lock (PostgreSQL advisory lock: runs of the same year queue up);
+1. take the year's billing lock (PostgreSQL advisory lock: runs of the same year queue up; SQLite's
+   writing transactions are ``BEGIN IMMEDIATE`` and so already one at a time);
 2. create missing invoice counters, then lock the village counters (``SELECT … FOR UPDATE``);
-3. ``INSERT … SELECT`` the invoices, numbered ``counter + ROW_NUMBER()`` per village (gapless), with
-   ``ON CONFLICT DO NOTHING`` on the unique (agreement, period) as the last line of defence;
+3. ``INSERT … SELECT`` the invoices, numbered ``counter + ROW_NUMBER()`` per village (gapless);
 4. advance the counters to the highest number used;
 5. ``INSERT … SELECT`` the lines, priced in SQL (:mod:`pricing_sql`);
 6. ``UPDATE`` the invoice totals and issue them.
-
-A second run of the same period finds every invoice present and issues nothing.
 """
 
 from __future__ import annotations
@@ -27,19 +32,19 @@ from services.common.timeutil import utcnow
 from services.funding.exceptions import NoRateSchedule
 from services.funding.models import BillingRun, Invoice
 from services.funding.pricing import Period, PricingError, schedule_for
-from services.funding.pricing_sql import MEMBER_BILLED_SQL, priced_lines
+from services.funding.pricing_sql import MEMBER_BILLED_SQL, MEMBER_UNBILLED_SQL, priced_lines
 from services.funding.rates import period_index, schedules_in_force
 
 BILLING_LOCK_CLASS = 7_260_001  # first key of pg_advisory_xact_lock(int, int): "billing", second: year
 DUE_DAY = 15  # contributions are due by the 15th of the covered month
+SUPPLEMENTARY_GRACE = dt.timedelta(days=14)
 
 STEPS = ("lock", "counters", "invoices", "numbers", "lines", "totals")
 
 ELIGIBLE_SQL = f"""
     a.status = 'active' AND a.start_idx <= :p AND a.end_idx >= :p
-    AND NOT EXISTS (SELECT 1 FROM invoices x WHERE x.agreement_id = a.id AND x.period_idx = :p)
     AND EXISTS (SELECT 1 FROM agreement_members m JOIN funded_workers w ON w.worker_id = m.worker_id
-                WHERE m.agreement_id = a.id AND {MEMBER_BILLED_SQL})
+                WHERE m.agreement_id = a.id AND {MEMBER_BILLED_SQL} AND {MEMBER_UNBILLED_SQL})
 """
 
 
@@ -54,6 +59,12 @@ class BillingRunResult:
 
 def due_date(period: Period) -> dt.date:
     return dt.date(period.year, period.month, DUE_DAY)
+
+
+def late_due_date(period: Period, issued_on: dt.date) -> dt.date:
+    """A supplementary invoice is due by the 15th too, but never sooner than two weeks after it is issued:
+    a worker who joined on the 20th cannot have been paid for by the 15th."""
+    return max(due_date(period), issued_on + SUPPLEMENTARY_GRACE)
 
 
 def _number_sql(dialect: str) -> str:
@@ -73,7 +84,7 @@ def lines_sql(dialect: str) -> str:
         FROM agreement_members m
         JOIN invoices i ON i.agreement_id = m.agreement_id AND i.billing_run_id = :run
         JOIN funded_workers w ON w.worker_id = m.worker_id
-        WHERE {MEMBER_BILLED_SQL}
+        WHERE {MEMBER_BILLED_SQL} AND {MEMBER_UNBILLED_SQL}
     """
     return f"""
         INSERT INTO invoice_lines (invoice_id, line_no, worker_id, program, schedule_id, declared_income_idr,
@@ -138,18 +149,30 @@ def run_billing(
     session.execute(
         text(f"""
         INSERT INTO invoices (agreement_id, village_code, period_idx, year, sequence_no, number, status,
-                              total_idr, paid_idr, credited_idr, due_date, billing_run_id, created_at,
-                              version)
+                              kind, total_idr, paid_idr, credited_idr, due_date, billing_run_id,
+                              created_at, version)
         SELECT e.id, e.village_code, :p, :year, c.last_number + e.rn, {_number_sql(dialect)}, 'draft',
-               0, 0, 0, :due, :run, :now, 1
+               e.kind, 0, 0, 0, CASE WHEN e.kind = 'regular' THEN :due ELSE :late_due END, :run, :now, 1
         FROM (SELECT a.id AS id, a.village_code AS village_code,
-                     ROW_NUMBER() OVER (PARTITION BY a.village_code ORDER BY a.id) AS rn
+                     ROW_NUMBER() OVER (PARTITION BY a.village_code ORDER BY a.id) AS rn,
+                     CASE WHEN EXISTS (SELECT 1 FROM invoices x WHERE x.agreement_id = a.id
+                                       AND x.period_idx = :p AND x.status <> 'void')
+                          THEN 'supplementary' ELSE 'regular' END AS kind
               FROM funding_agreements a WHERE {ELIGIBLE_SQL}) e
         JOIN invoice_counters c ON c.village_code = e.village_code AND c.year = :year
-        WHERE 1 = 1
-        ON CONFLICT DO NOTHING
-        """).bindparams(bindparam("due", type_=Date()), bindparam("now", type_=UTCDateTime())),
-        {"p": p, "year": year, "due": due_date(period), "run": run.id, "now": now},
+        """).bindparams(
+            bindparam("due", type_=Date()),
+            bindparam("late_due", type_=Date()),
+            bindparam("now", type_=UTCDateTime()),
+        ),
+        {
+            "p": p,
+            "year": year,
+            "due": due_date(period),
+            "late_due": late_due_date(period, now.date()),
+            "run": run.id,
+            "now": now,
+        },
     )
     step("invoices")
 

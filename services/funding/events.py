@@ -56,9 +56,10 @@ def arrears_months(session: Session, worker_ids: Sequence[str], as_of: dt.date) 
 
 
 def publish_payment_received(
-    session: Session, invoice: Invoice, payment: Payment, paid_before: set[str]
+    session: Session, invoice: Invoice, payment: Payment, allocated_idr: int, paid_before: set[str]
 ) -> None:
-    """``payment.received``: the workers whose month this payment completed become covered."""
+    """``payment.received`` per invoice a payment went to: the workers whose month it completed become
+    covered. ``amount_idr`` is what this invoice received, ``payment_amount_idr`` the whole SP2D."""
     completed = sorted(fully_paid_workers(session, invoice.id) - paid_before)
     owed = arrears_months(session, completed, today_in_area(invoice.village_code))
     data: dict[str, Any] = {
@@ -66,7 +67,8 @@ def publish_payment_received(
         "invoice_id": invoice.id,
         "invoice_number": invoice.number,
         "period": str(period_from_index(invoice.period_idx)),
-        "amount_idr": payment.amount_idr,
+        "amount_idr": allocated_idr,
+        "payment_amount_idr": payment.amount_idr,
         "paid_on": payment.paid_on,
         "reference": payment.reference,
         "invoice_status": invoice.status,

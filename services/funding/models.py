@@ -11,6 +11,7 @@ import datetime as dt
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -150,7 +151,9 @@ class AgreementMember(FundingBase):
     status: Mapped[str] = mapped_column(String(10), server_default=text("'active'"))
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    # A removed member stays billable through this month (the month a worker died stays payable).
+    # Billed from the month they joined (no retroactive months unless an admin back-bills, recorded as a
+    # billing run), through ``last_period_idx`` once removed (the month a worker died stays payable).
+    first_period_idx: Mapped[int] = mapped_column(Integer)
     last_period_idx: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("agreement_id", "worker_id"),)
@@ -189,10 +192,18 @@ class BillingRun(FundingBase):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(120))
+    # ``monthly`` (every agreement, the members' joined months) or ``back_billing`` (one agreement's
+    # members for a month before they joined, asked for by an admin with a reason).
+    kind: Mapped[str] = mapped_column(String(12), server_default=text("'monthly'"))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    agreement_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("kind IN ('monthly', 'back_billing')", name="kind"),)
 
 
 class Invoice(FundingBase):
-    """One agreement's bill for one month (tagihan)."""
+    """One agreement's bill for one month (tagihan). ``regular`` is the month's first invoice;
+    ``supplementary`` ones bill workers who joined after it or months whose invoice was voided."""
 
     __tablename__ = "invoices"
 
@@ -204,6 +215,7 @@ class Invoice(FundingBase):
     sequence_no: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     status: Mapped[str] = mapped_column(String(16), server_default=text("'draft'"))
+    kind: Mapped[str] = mapped_column(String(14), server_default=text("'regular'"))
     total_idr: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     paid_idr: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     credited_idr: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
@@ -214,8 +226,9 @@ class Invoice(FundingBase):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
     __table_args__ = (
-        UniqueConstraint("agreement_id", "period_idx"),
+        Index("ix_invoices_agreement_id_period_idx", "agreement_id", "period_idx"),
         UniqueConstraint("village_code", "year", "sequence_no"),
+        CheckConstraint("kind IN ('regular', 'supplementary')", name="kind"),
         Index("ix_invoices_village_code_period_idx", "village_code", "period_idx"),
     )
 
@@ -254,8 +267,9 @@ class CreditNote(FundingBase):
 
 
 class Payment(FundingBase):
-    """A payment of an invoice from the treasury; ``reference`` is the SP2D number (Surat Perintah
-    Pencairan Dana, the treasury's disbursement order), unique per village."""
+    """A payment from the village treasury; ``reference`` is the SP2D number (Surat Perintah Pencairan
+    Dana, the treasury's disbursement order), unique per village. One SP2D may pay several invoices of
+    its village (:class:`PaymentAllocation`); ``invoice_id`` is the oldest of them."""
 
     __tablename__ = "payments"
 
@@ -270,6 +284,18 @@ class Payment(FundingBase):
     actor: Mapped[str] = mapped_column(String(120))
 
     __table_args__ = (UniqueConstraint("village_code", "reference"),)
+
+
+class PaymentAllocation(FundingBase):
+    """The part of a payment that went to one invoice."""
+
+    __tablename__ = "payment_allocations"
+
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), primary_key=True, index=True)
+    amount_idr: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("amount_idr > 0", name="amount_positive"),)
 
 
 # Tables filled by migrations or loaders (reference data): tests keep them between cases.

@@ -1,17 +1,23 @@
-"""Payments of invoices (from the village treasury, identified by the SP2D number) and invoice states.
+"""Payments from the village treasury (identified by the SP2D number) and invoice states.
 
-Allocation of a (partial) payment to lines: **in line order** - lines are numbered by worker id, then
-programme (JKK, JKM, JHT) - each line is paid in full before the next one gets anything. The invoice's
-cumulative paid amount is spread again after every payment with one set-based UPDATE, so a line's
-``paid_idr`` never depends on how the amount was split across payments.
+One payment (one SP2D) pays one invoice or several invoices of its village, **oldest month first**: each
+invoice takes what it still owes until the amount is used up; more than all of them owe is refused.
+
+Within an invoice the money covers **whole worker-months**, in line order (lines are numbered by worker,
+then programme JKK, JKM, JHT): a worker's month is paid only when the invoice's paid total reaches all of
+that worker's lines, so JKK is never paid while JKM is half paid. An amount that does not reach the next
+worker's whole month stays on the invoice (``unallocated_idr``) until a later payment completes it. The
+lines are spread again from the invoice's cumulative paid total after every payment, with one set-based
+UPDATE, so a line's ``paid_idr`` never depends on how the amount was split across payments.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, text, update
+from sqlalchemy import ColumnElement, bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +26,7 @@ from services.common.principal import Principal
 from services.common.timeutil import utcnow
 from services.funding.events import fully_paid_workers, publish_payment_received
 from services.funding.exceptions import InvalidState, InvoiceNotFound
-from services.funding.models import Invoice, Payment
+from services.funding.models import Invoice, Payment, PaymentAllocation
 
 PAYMENT_METHODS = ("bank_transfer", "virtual_account", "cash", "giro")
 PAYABLE_STATUSES = ("issued", "overdue", "partially_paid")
@@ -28,7 +34,7 @@ PAYABLE_STATUSES = ("issued", "overdue", "partially_paid")
 
 @dataclass(frozen=True)
 class PaymentRequest:
-    invoice_id: int
+    invoice_ids: tuple[int, ...]
     amount_idr: int
     paid_on: dt.date
     method: str
@@ -46,61 +52,101 @@ def get_invoice(session: Session, principal: Principal, invoice_id: int, *, lock
     return invoice
 
 
+def lock_invoices(session: Session, principal: Principal, invoice_ids: Sequence[int]) -> list[Invoice]:
+    """The invoices, row-locked in id order (every writer of several invoices locks in that order, so two
+    of them never wait on each other in a cycle); 404 for any the principal cannot see."""
+    wanted = sorted(set(invoice_ids))
+    rows = session.scalars(
+        select(Invoice)
+        .where(Invoice.id.in_(wanted))
+        .order_by(Invoice.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    found = {row.id: row for row in rows if principal.can_access_village(row.village_code)}
+    for invoice_id in wanted:
+        if invoice_id not in found:
+            raise InvoiceNotFound(f"invoice {invoice_id} not found")
+    return [found[i] for i in wanted]
+
+
 def outstanding(invoice: Invoice) -> int:
     return invoice.total_idr - invoice.credited_idr - invoice.paid_idr
 
 
-def allocate(session: Session, invoice_id: int) -> None:
-    """Spread the invoice's paid total over its lines in line order (see module docstring)."""
-    before = (
-        "COALESCE((SELECT SUM(l2.amount_idr - l2.credited_idr) FROM invoice_lines l2 "
-        "WHERE l2.invoice_id = invoice_lines.invoice_id AND l2.line_no < invoice_lines.line_no), 0)"
+def allocate(session: Session, invoice_ids: Sequence[int]) -> None:
+    """Spread each invoice's paid total over its lines by whole worker-months (see module docstring)."""
+    if not invoice_ids:
+        return
+    due_through_worker = (
+        "(SELECT SUM(l2.amount_idr - l2.credited_idr) FROM invoice_lines l2 "
+        "WHERE l2.invoice_id = invoice_lines.invoice_id AND l2.worker_id <= invoice_lines.worker_id)"
     )
-    available = f"((SELECT i.paid_idr FROM invoices i WHERE i.id = invoice_lines.invoice_id) - {before})"
+    paid = "(SELECT i.paid_idr FROM invoices i WHERE i.id = invoice_lines.invoice_id)"
     session.execute(
         text(f"""
         UPDATE invoice_lines SET paid_idr = CASE
-            WHEN {available} <= 0 THEN 0
-            WHEN {available} >= amount_idr - credited_idr THEN amount_idr - credited_idr
-            ELSE {available} END
-        WHERE invoice_id = :invoice
-        """),
-        {"invoice": invoice_id},
+            WHEN {due_through_worker} <= {paid} THEN amount_idr - credited_idr ELSE 0 END
+        WHERE invoice_id IN :invoices
+        """).bindparams(bindparam("invoices", expanding=True)),
+        {"invoices": list(invoice_ids)},
     )
 
 
 def settle_statuses(
-    session: Session, *, agreement_id: int | None = None, invoice_id: int | None = None
+    session: Session, *, agreement_id: int | None = None, invoice_ids: Sequence[int] = ()
 ) -> None:
     """issued/overdue/partially_paid → paid when nothing is outstanding, partially_paid when some is."""
-    where = "agreement_id = :a" if agreement_id is not None else "id = :i"
-    session.execute(
-        text(f"""
+    where = "agreement_id = :a" if agreement_id is not None else "id IN :ids"
+    statement = text(f"""
         UPDATE invoices SET status = CASE
             WHEN paid_idr >= total_idr - credited_idr THEN 'paid'
             WHEN paid_idr > 0 THEN 'partially_paid'
             ELSE status END
         WHERE {where} AND status IN ('issued', 'overdue', 'partially_paid')
-        """),
-        {"a": agreement_id, "i": invoice_id},
+        """)
+    if agreement_id is None:
+        statement = statement.bindparams(bindparam("ids", expanding=True))
+    session.execute(statement, {"a": agreement_id, "ids": list(invoice_ids)})
+
+
+def _over_payment(due: int) -> ValidationProblem:
+    return ValidationProblem(
+        f"over-payment: the invoices have Rp{due:,} outstanding",
+        errors=[{"field": "amount_idr", "reason": f"must not exceed the outstanding Rp{due:,}"}],
+        extra={"outstanding_idr": due},
     )
 
 
+def plan_allocations(invoices: Sequence[Invoice], amount_idr: int) -> list[tuple[Invoice, int]]:
+    """Split ``amount_idr`` over the invoices oldest month first (then by number); refuse over-payment."""
+    ordered = sorted(invoices, key=lambda i: (i.period_idx, i.year, i.sequence_no))
+    due = sum(outstanding(i) for i in ordered)
+    if amount_idr > due:
+        raise _over_payment(due)
+    plan: list[tuple[Invoice, int]] = []
+    remaining = amount_idr
+    for invoice in ordered:
+        take = min(remaining, outstanding(invoice))
+        if take > 0:
+            plan.append((invoice, take))
+            remaining -= take
+    return plan
+
+
 def record_payment(session: Session, principal: Principal, request: PaymentRequest, *, actor: str) -> Payment:
-    """Record one payment under a row lock on the invoice; refuse over-payment and reused SP2D numbers."""
-    invoice = get_invoice(session, principal, request.invoice_id, lock=True)
-    if invoice.status not in PAYABLE_STATUSES:
-        raise InvalidState(f"invoice {invoice.number} is {invoice.status} and takes no payment")
-    due = outstanding(invoice)
-    if request.amount_idr > due:
-        raise ValidationProblem(
-            f"over-payment: Rp{request.amount_idr - due:,} more than the Rp{due:,} outstanding",
-            errors=[{"field": "amount_idr", "reason": f"must not exceed the outstanding Rp{due:,}"}],
-            extra={"outstanding_idr": due},
-        )
+    """Record one SP2D over its invoices under their row locks; refuse over-payment and reused numbers."""
+    invoices = lock_invoices(session, principal, request.invoice_ids)
+    villages = {invoice.village_code for invoice in invoices}
+    if len(villages) > 1:
+        raise ValidationProblem.single("invoice_ids", "one SP2D pays invoices of one village only")
+    for invoice in invoices:
+        if invoice.status not in PAYABLE_STATUSES:
+            raise InvalidState(f"invoice {invoice.number} is {invoice.status} and takes no payment")
+    plan = plan_allocations(invoices, request.amount_idr)
     payment = Payment(
-        invoice_id=invoice.id,
-        village_code=invoice.village_code,
+        invoice_id=plan[0][0].id,
+        village_code=invoices[0].village_code,
         amount_idr=request.amount_idr,
         paid_on=request.paid_on,
         method=request.method,
@@ -114,34 +160,53 @@ def record_payment(session: Session, principal: Principal, request: PaymentReque
             session.flush()
     except IntegrityError:
         raise Conflict(
-            f"SP2D reference {request.reference!r} is already recorded for village {invoice.village_code}"
+            f"SP2D reference {request.reference!r} is already recorded for village {payment.village_code}"
         ) from None
-    paid_before = fully_paid_workers(session, invoice.id)
-    # The money moves in one conditional statement: whatever another transaction did meanwhile, the
-    # invoice never takes more than it is owed (the row lock above makes this the only writer anyway).
-    moved = session.execute(
-        update(Invoice)
-        .where(
-            Invoice.id == invoice.id,
-            Invoice.status.in_(PAYABLE_STATUSES),
-            Invoice.paid_idr + request.amount_idr <= Invoice.total_idr - Invoice.credited_idr,
+    paid_before = {invoice.id: fully_paid_workers(session, invoice.id) for invoice, _ in plan}
+    for invoice, amount in plan:
+        # The money moves in one conditional statement: whatever another transaction did meanwhile, an
+        # invoice never takes more than it is owed (the row locks above make this the only writer anyway).
+        moved = session.execute(
+            update(Invoice)
+            .where(
+                Invoice.id == invoice.id,
+                Invoice.status.in_(PAYABLE_STATUSES),
+                Invoice.paid_idr + amount <= Invoice.total_idr - Invoice.credited_idr,
+            )
+            .values(paid_idr=Invoice.paid_idr + amount, version=Invoice.version + 1)
+            .execution_options(synchronize_session=False)
         )
-        .values(paid_idr=Invoice.paid_idr + request.amount_idr, version=Invoice.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(moved, "rowcount", 0) != 1:
+        if getattr(moved, "rowcount", 0) != 1:
+            session.refresh(invoice)
+            raise _over_payment(outstanding(invoice))
+        session.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id, amount_idr=amount))
+    session.flush()
+    paid_ids = [invoice.id for invoice, _ in plan]
+    allocate(session, paid_ids)
+    settle_statuses(session, invoice_ids=paid_ids)
+    for invoice, amount in plan:
         session.refresh(invoice)
-        due = outstanding(invoice)
-        raise ValidationProblem(
-            f"over-payment: the invoice has Rp{due:,} outstanding",
-            errors=[{"field": "amount_idr", "reason": f"must not exceed the outstanding Rp{due:,}"}],
-            extra={"outstanding_idr": due},
-        )
-    allocate(session, invoice.id)
-    settle_statuses(session, invoice_id=invoice.id)
-    session.refresh(invoice)
-    publish_payment_received(session, invoice, payment, paid_before)
+        publish_payment_received(session, invoice, payment, amount, paid_before[invoice.id])
     return payment
+
+
+def allocations_of(session: Session, payment_ids: Sequence[int]) -> Sequence[PaymentAllocation]:
+    """The invoices each payment went to, oldest month first."""
+    if not payment_ids:
+        return []
+    return session.scalars(
+        select(PaymentAllocation)
+        .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
+        .where(PaymentAllocation.payment_id.in_(payment_ids))
+        .order_by(PaymentAllocation.payment_id, Invoice.period_idx, Invoice.id)
+    ).all()
+
+
+def pays_invoice(invoice_id: int) -> ColumnElement[bool]:
+    """Filter: payments that went (wholly or partly) to the invoice."""
+    return Payment.id.in_(
+        select(PaymentAllocation.payment_id).where(PaymentAllocation.invoice_id == invoice_id)
+    )
 
 
 def void_invoice(session: Session, principal: Principal, invoice_id: int) -> Invoice:

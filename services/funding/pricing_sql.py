@@ -21,12 +21,29 @@ GOVERNMENT_SOURCES_SQL = "('dana_desa', 'apbd_kelurahan')"
 
 # A rostered worker is billed unless funding's copy says they left coverage for good.
 BILLABLE_WORKER_SQL = "w.status NOT IN ('deceased', 'inactive')"
-# A member billed for month :p: on the roster (and still living), or taken off it in :p or later (the
-# month a worker died, moved or withdrew stays payable; see agreements.remove_member).
-MEMBER_BILLED_SQL = (
-    f"((m.status = 'active' AND {BILLABLE_WORKER_SQL}) "
-    "OR (m.status = 'removed' AND m.last_period_idx IS NOT NULL AND m.last_period_idx >= :p))"
-)
+
+
+def member_billed_sql(p: str = ":p") -> str:
+    """A member (``m``, worker copy ``w``) billed for month ``p``: joined in ``p`` or earlier, and on the
+    roster (and still living) or taken off it in ``p`` or later (the month a worker died, moved or
+    withdrew stays payable; see agreements.remove_member)."""
+    return (
+        f"(m.first_period_idx <= {p} AND ((m.status = 'active' AND {BILLABLE_WORKER_SQL}) "
+        f"OR (m.status = 'removed' AND m.last_period_idx IS NOT NULL AND m.last_period_idx >= {p})))"
+    )
+
+
+def member_unbilled_sql(p: str = ":p") -> str:
+    """... and not billed yet for ``p`` by its agreement: no line of theirs on a live (not void) invoice.
+    A worker who joined after the month's invoice, or whose month's invoice was voided, is billed again."""
+    return f"""NOT EXISTS (
+        SELECT 1 FROM invoices bi JOIN invoice_lines bl ON bl.invoice_id = bi.id
+        WHERE bi.agreement_id = m.agreement_id AND bi.period_idx = {p} AND bi.status <> 'void'
+          AND bl.worker_id = m.worker_id)"""
+
+
+MEMBER_BILLED_SQL = member_billed_sql()
+MEMBER_UNBILLED_SQL = member_unbilled_sql()
 
 # Month offsets 0..11: agreements stay inside one fiscal year, so this expands any of their ranges.
 MONTH_OFFSETS_SQL = " UNION ALL ".join(f"SELECT {n} AS n" for n in range(12))

@@ -56,6 +56,7 @@ from services.funding.schemas import (
     FundingAgreementPatch,
     InvoiceOut,
     InvoiceOverdueRunIn,
+    PaymentAllocationOut,
     PaymentIn,
     PaymentOut,
     RateScheduleOut,
@@ -487,10 +488,12 @@ def _invoice_out(
         village_code=invoice.village_code,
         period=str(rates.period_from_index(invoice.period_idx)),
         status=invoice.status,
+        kind=invoice.kind,
         total_idr=invoice.total_idr,
         credited_idr=invoice.credited_idr,
         paid_idr=invoice.paid_idr,
         outstanding_idr=payments.outstanding(invoice) if invoice.status != "void" else 0,
+        unallocated_idr=None if lines is None else invoice.paid_idr - sum(line.paid_idr for line in lines),
         due_date=invoice.due_date,
         created_at=invoice.created_at,
         version=invoice.version,
@@ -595,7 +598,9 @@ def mark_overdue(body: InvoiceOverdueRunIn, session: DbSession, principal: Curre
 # --- payments --------------------------------------------------------------------------------------
 
 
-def _payment_out(payment: Payment, invoice_status: str | None = None) -> PaymentOut:
+def _payment_out(
+    payment: Payment, allocations: list[PaymentAllocationOut], invoice_status: str | None = None
+) -> PaymentOut:
     return PaymentOut(
         id=payment.id,
         invoice_id=payment.invoice_id,
@@ -606,7 +611,15 @@ def _payment_out(payment: Payment, invoice_status: str | None = None) -> Payment
         reference=payment.reference,
         created_at=payment.created_at,
         invoice_status=invoice_status,
+        allocations=allocations,
     )
+
+
+def _allocations(session: DbSession, payment_ids: list[int]) -> dict[int, list[PaymentAllocationOut]]:
+    found: dict[int, list[PaymentAllocationOut]] = {i: [] for i in payment_ids}
+    for row in payments.allocations_of(session, payment_ids):
+        found[row.payment_id].append(PaymentAllocationOut.model_validate(row))
+    return found
 
 
 @router.post(
@@ -627,15 +640,26 @@ def create_payment(
             "Idempotency-Key", "required for payments (use a fresh UUID per payment)"
         )
     require_reader(principal)
-    invoice = payments.get_invoice(session, principal, body.invoice_id)
-    require_writer(principal, invoice.village_code)
+    if (body.invoice_id is None) == (body.invoice_ids is None):
+        raise ValidationProblem.single(
+            "invoice_id", "give either invoice_id or invoice_ids (one SP2D, several invoices)"
+        )
+    for invoice_id in body.invoices():
+        require_writer(principal, payments.get_invoice(session, principal, invoice_id).village_code)
+    request_ = payments.PaymentRequest(
+        invoice_ids=body.invoices(),
+        amount_idr=body.amount_idr,
+        paid_on=body.paid_on,
+        method=body.method,
+        reference=body.reference,
+    )
 
     def produce() -> PaymentOut:
-        payment = payments.record_payment(
-            session, principal, payments.PaymentRequest(**body.model_dump()), actor=principal.actor
-        )
+        payment = payments.record_payment(session, principal, request_, actor=principal.actor)
         refreshed = session.get(Invoice, payment.invoice_id)
-        return _payment_out(payment, refreshed.status if refreshed else None)
+        return _payment_out(
+            payment, _allocations(session, [payment.id])[payment.id], refreshed.status if refreshed else None
+        )
 
     return idempotent_post(
         session,
@@ -663,13 +687,14 @@ def list_payments(
     if allowed is not None:
         statement = statement.where(Payment.village_code.in_(allowed))
     if invoice_id is not None:
-        statement = statement.where(Payment.invoice_id == invoice_id)
+        statement = statement.where(payments.pays_invoice(invoice_id))
     if village_code:
         statement = statement.where(Payment.village_code == village_code)
     rows, cursor = paginate(
         session, statement, key_columns=[Payment.id], params=pagination, key_of=lambda p: [p.id]
     )
-    return Page(items=[_payment_out(p) for p in rows], next_cursor=cursor)
+    allocations = _allocations(session, [p.id for p in rows])
+    return Page(items=[_payment_out(p, allocations[p.id]) for p in rows], next_cursor=cursor)
 
 
 # --- village reports -------------------------------------------------------------------------------

@@ -206,10 +206,19 @@ class InvoiceOut(BaseModel):
     village_code: str
     period: str
     status: str
+    kind: Literal["regular", "supplementary"] = Field(
+        description="regular: the month's first invoice; supplementary: workers who joined after it, or a "
+        "month whose invoice was voided"
+    )
     total_idr: int
     credited_idr: int
     paid_idr: int
     outstanding_idr: int
+    unallocated_idr: int | None = Field(
+        default=None,
+        description="(with lines) paid but short of the next worker's whole month: it completes that month "
+        "when the rest is paid",
+    )
     due_date: dt.date
     created_at: dt.datetime
     version: int
@@ -227,8 +236,14 @@ class InvoiceOverdueRunOut(BaseModel):
 
 
 class PaymentIn(BaseModel):
+    """One SP2D: it pays ``invoice_id``, or several invoices of its village (``invoice_ids``), oldest
+    month first, each up to what it owes."""
+
     model_config = ConfigDict(extra="forbid")
-    invoice_id: int = Field(ge=1, le=MAX_ROW_ID)
+    invoice_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID, description="the invoice paid")
+    invoice_ids: list[Annotated[int, Field(ge=1, le=MAX_ROW_ID)]] | None = Field(
+        default=None, min_length=1, max_length=24, description="instead of invoice_id: the invoices paid"
+    )
     amount_idr: PositiveRupiah
     paid_on: dt.date
     method: Literal["bank_transfer", "virtual_account", "cash", "giro"]
@@ -236,10 +251,22 @@ class PaymentIn(BaseModel):
         min_length=1, max_length=60, description="SP2D number (treasury disbursement order)"
     )
 
+    def invoices(self) -> tuple[int, ...]:
+        """The invoices named, whichever way (the route refuses both or neither)."""
+        return tuple(
+            dict.fromkeys([*([self.invoice_id] if self.invoice_id else []), *(self.invoice_ids or [])])
+        )
+
+
+class PaymentAllocationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    invoice_id: int
+    amount_idr: int
+
 
 class PaymentOut(BaseModel):
     id: int
-    invoice_id: int
+    invoice_id: int = Field(description="the (oldest) invoice this payment went to")
     village_code: str
     amount_idr: int
     paid_on: dt.date
@@ -247,6 +274,9 @@ class PaymentOut(BaseModel):
     reference: str
     created_at: dt.datetime
     invoice_status: str | None = None
+    allocations: list[PaymentAllocationOut] = Field(
+        default_factory=list, description="what each invoice received, oldest month first"
+    )
 
 
 class StatementMonthOut(BaseModel):

@@ -89,3 +89,13 @@ def funding(
     service_client: Callable[..., TestClient], fake_registry: tuple[FakeRegistry, str], registry: FakeRegistry
 ) -> TestClient:
     return service_client("funding", registry_url=fake_registry[1])
+
+
+# The business date these tests live on: the start of fiscal year 2026, so workers added to a 2026
+# agreement are billed from January (a test about later joiners pins its own date).
+FISCAL_YEAR_START = "2026-01-05"
+
+
+@pytest.fixture(autouse=True)
+def pinned_business_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SASAR_TODAY", FISCAL_YEAR_START)

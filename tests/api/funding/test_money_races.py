@@ -134,3 +134,45 @@ def test_two_agreements_racing_for_one_worker_fund_and_bill_it_once(
         if line["worker_id"] == "twice"
     ]
     assert sorted(line["program"] for line in lines) == ["JKK", "JKM"]  # billed once, by one agreement
+
+
+def test_payment_and_roster_removal_at_once_never_deadlock(
+    funding: TestClient,
+    registry: FakeRegistry,
+    database_url: Callable[[str], str],
+    fake_registry: tuple[FakeRegistry, str],
+) -> None:
+    agreements = [
+        active_agreement(funding, VILLAGE, [registry.add(f"d{n}a"), registry.add(f"d{n}b")]) for n in range(5)
+    ]
+    bill(database_url)
+    by_agreement = {i["agreement_id"]: i for i in funding.get("/v1/invoices", headers=ADMIN).json()["items"]}
+    app = create_component_app("funding", database_url("funding"), registry_url=fake_registry[1])
+    with live_server(app) as url:
+        barrier = threading.Barrier(2 * len(agreements))
+
+        def act(job: tuple[str, int]) -> httpx.Response:
+            kind, n = job
+            agreement = agreements[n]
+            invoice = by_agreement[agreement["id"]]
+            barrier.wait()
+            if kind == "pay":
+                headers = {**village_headers(VILLAGE), "Idempotency-Key": f"lock-order-{n:04d}"}
+                body = payment(invoice["id"], 16_800, f"SP2D/LOCK/{n}")
+                return httpx.post(f"{url}/v1/payments", json=body, headers=headers, timeout=60)
+            return httpx.delete(
+                f"{url}/v1/funding-agreements/{agreement['id']}/members/d{n}b",
+                params={"effective_date": "2026-11-30"},
+                headers=ADMIN,
+                timeout=60,
+            )
+
+        jobs = [(kind, n) for n in range(len(agreements)) for kind in ("pay", "remove")]
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            results = list(pool.map(act, jobs))
+    assert all(r.status_code in (200, 201) for r in results), [r.text for r in results]
+    for invoice in by_agreement.values():
+        after = funding.get(f"/v1/invoices/{invoice['id']}", headers=ADMIN).json()
+        # Whichever came first, d{n}a's month is paid, d{n}b's credited, and nothing is owed twice.
+        assert (after["status"], after["paid_idr"], after["credited_idr"]) == ("paid", 16_800, 16_800)
+        assert sum(line["paid_idr"] + line["credited_idr"] for line in after["lines"]) == after["total_idr"]
