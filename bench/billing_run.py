@@ -76,8 +76,8 @@ def _seed(database: Database, villages: int, workers: int) -> None:
         )
         connection.execute(
             text("""
-            INSERT INTO agreement_members (agreement_id, worker_id, status, added_at)
-            SELECT a.id, 'w' || a.id || '-' || g.i, 'active', now()
+            INSERT INTO agreement_members (agreement_id, worker_id, status, added_at, first_period_idx)
+            SELECT a.id, 'w' || a.id || '-' || g.i, 'active', now(), a.start_idx
             FROM funding_agreements a CROSS JOIN generate_series(1, :workers) AS g(i)
             """),
             {"workers": workers},

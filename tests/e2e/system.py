@@ -31,6 +31,9 @@ def free_port() -> int:
         return port
 
 
+E2E_TODAY = "2026-11-20"
+
+
 @dataclass
 class RunningSystem:
     database_urls: dict[str, str]
@@ -45,6 +48,9 @@ class RunningSystem:
         env.update(
             {
                 "SASAR_ENV": "test",
+                # The business date the flows live on (their agreements are for late 2026), so they do not
+                # depend on the day the suite runs.
+                "SASAR_TODAY": E2E_TODAY,
                 "SASAR_INTERNAL_SECRET": TEST_SECRET,
                 "SASAR_LOG_LEVEL": "WARNING",
                 "SASAR_GATEWAY_REGISTRY_URL": self.url("registry"),
