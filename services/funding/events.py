@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from services.common.events import EventType, NewEvent, Outbox
 from services.common.timeutil import today_in_area
 from services.funding.models import FundingAgreement, Invoice, Payment, outbox
+from services.funding.pricing_sql import HAS_SUCCESSOR_SQL
 from services.funding.rates import period_from_index
 
 funding_outbox = Outbox(outbox, "funding")
@@ -112,16 +113,12 @@ def publish_handover_due(session: Session, agreement: FundingAgreement) -> int:
     """``coverage.handover_due`` for each worker of an ended agreement that no other agreement funds
     after it: they move to self-pay (DESIGN §7) instead of silently losing coverage."""
     rows = session.execute(
-        text("""
+        text(f"""
         SELECT m.worker_id FROM agreement_members m
-        WHERE m.agreement_id = :a AND m.status = 'active'
-          AND NOT EXISTS (
-            SELECT 1 FROM agreement_members n JOIN funding_agreements b ON b.id = n.agreement_id
-            WHERE n.worker_id = m.worker_id AND n.status = 'active' AND b.id <> :a
-              AND b.status <> 'ended' AND b.end_idx > :end)
+        WHERE m.agreement_id = :a AND m.status = 'active' AND NOT {HAS_SUCCESSOR_SQL}
         ORDER BY m.worker_id
         """),
-        {"a": agreement.id, "end": agreement.end_idx},
+        {"a": agreement.id, "next": agreement.end_idx + 1},
     )
     from_period = str(period_from_index(agreement.end_idx + 1))
     events = [

@@ -42,6 +42,12 @@ def member_unbilled_sql(p: str = ":p") -> str:
           AND bl.worker_id = m.worker_id)"""
 
 
+# A member ``m`` whose month after the agreement's last (:next) another agreement already funds - on next
+# year's roster, say - is not handed over to self-pay.
+HAS_SUCCESSOR_SQL = """EXISTS (
+    SELECT 1 FROM funded_months sf WHERE sf.worker_id = m.worker_id AND sf.period_idx = :next
+      AND sf.agreement_id <> m.agreement_id)"""
+
 MEMBER_BILLED_SQL = member_billed_sql()
 MEMBER_UNBILLED_SQL = member_unbilled_sql()
 

@@ -12,6 +12,7 @@ from services.common.timeutil import utcnow
 from services.funding.agreements import agreement_view, committed_by_agreement
 from services.funding.events import publish_lapses
 from services.funding.models import FundedWorker, FundingAgreement
+from services.funding.pricing_sql import HAS_SUCCESSOR_SQL
 from services.funding.pricing import FundingSource, Period, PricingError, quote, schedule_for
 from services.funding.rates import period_from_index, period_index, schedules_in_force
 
@@ -148,13 +149,14 @@ def agreements_ending(session: Session, village_code: str | None, through: Perio
     for agreement in agreements:
         handover = period_from_index(agreement.end_idx + 1)
         workers = session.execute(
-            text("""
+            text(f"""
             SELECT w.worker_id, w.declared_income_idr, w.occupation, w.has_jht FROM agreement_members m
             JOIN funded_workers w ON w.worker_id = m.worker_id
             WHERE m.agreement_id = :a AND m.status = 'active' AND w.status NOT IN ('deceased', 'inactive')
+              AND NOT {HAS_SUCCESSOR_SQL}
             ORDER BY w.worker_id
             """),
-            {"a": agreement.id},
+            {"a": agreement.id, "next": agreement.end_idx + 1},
         ).all()
         items = []
         for worker_id, income, occupation, has_jht in workers:

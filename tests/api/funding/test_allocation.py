@@ -210,3 +210,17 @@ def test_removal_credit_never_exceeds_what_an_invoice_still_owes(
     )
     assert invoice["unallocated_idr"] == 0
     assert sum(line["paid_idr"] + line["credited_idr"] for line in invoice["lines"]) == invoice["total_idr"]
+
+
+def test_handover_skips_workers_already_on_next_years_roster(
+    funding: TestClient, registry: FakeRegistry
+) -> None:
+    this_year = active_agreement(funding, VILLAGE, [registry.add("h1"), registry.add("h2")])
+    active_agreement(funding, VILLAGE, ["h1"], fiscal_year=2027, start_period="2027-01", end_period="2027-12")
+    ending = funding.get(
+        f"/v1/villages/{VILLAGE}/agreements-ending", params={"through": "2026-12"}, headers=HEADERS
+    )
+    assert ending.status_code == 200, ending.text
+    (item,) = [i for i in ending.json() if i["agreement_id"] == this_year["id"]]
+    # h1 is funded from January 2027 already: only h2 is told to pay for themselves.
+    assert [w["worker_id"] for w in item["workers"]] == ["h2"]
