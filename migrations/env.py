@@ -61,17 +61,31 @@ def run_migrations() -> None:
     engine = create_db_engine(_url(component))
     try:
         with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # Batch migrations rebuild a table (copy, drop, rename): with foreign keys enforced, dropping
+                # a table other rows refer to fails. Off for the migration (a no-op inside a transaction, so
+                # on the driver's connection, before SQLAlchemy begins one), checked once at the end.
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
             context.configure(
                 connection=connection,
                 target_metadata=_metadata(component),
                 version_table=version_table(component),
                 compare_type=True,
-                render_as_batch=connection.dialect.name == "sqlite",
+                render_as_batch=sqlite,
                 include_object=_include_object,
             )
             with context.begin_transaction():
                 context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(
+                            f"migration left rows whose foreign keys point nowhere: {broken[:5]}"
+                        )
             connection.commit()
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
     finally:
         engine.dispose()
 

@@ -91,7 +91,8 @@ class RateDiscountRow(FundingBase):
     covers_jkk: Mapped[bool] = mapped_column(Boolean)
     covers_jkm: Mapped[bool] = mapped_column(Boolean)
     all_occupations: Mapped[bool] = mapped_column(Boolean)
-    applies_to_government_paid: Mapped[bool] = mapped_column(Boolean)
+    applies_to_dana_desa: Mapped[bool] = mapped_column(Boolean)
+    applies_to_apbd_kelurahan: Mapped[bool] = mapped_column(Boolean)
 
 
 class RateDiscountOccupation(FundingBase):

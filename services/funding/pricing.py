@@ -182,8 +182,10 @@ class Discount:
 
     (PP = Peraturan Pemerintah, a government regulation.) A discounted programme costs
     ``percent_payable`` percent of its full amount, for periods ``start``..``end`` inclusive.
-    ``occupations`` of ``None`` means every occupation. ``applies_to_government_paid`` says whether
-    the reduction also applies when a government budget pays (see :data:`GOVERNMENT_PAID_SOURCES`).
+    ``occupations`` of ``None`` means every occupation. A reduction is for workers paying themselves or
+    paid for by others; whether it also applies when a government budget pays is a switch per budget:
+    ``applies_to_dana_desa`` (the village fund, APBDes) and ``applies_to_apbd_kelurahan`` (the city's
+    budget for a kelurahan) - the regulation may open one without the other.
     """
 
     name: str
@@ -192,7 +194,8 @@ class Discount:
     percent_payable: int
     programs: frozenset[Program]
     occupations: frozenset[Occupation] | None
-    applies_to_government_paid: bool
+    applies_to_dana_desa: bool
+    applies_to_apbd_kelurahan: bool
 
     def __post_init__(self) -> None:
         _require_int("percent_payable", self.percent_payable)
@@ -214,7 +217,8 @@ class Discount:
             program in self.programs
             and self.start <= period <= self.end
             and (self.occupations is None or occupation in self.occupations)
-            and (self.applies_to_government_paid or funding_source not in GOVERNMENT_PAID_SOURCES)
+            and (self.applies_to_dana_desa or funding_source is not FundingSource.dana_desa)
+            and (self.applies_to_apbd_kelurahan or funding_source is not FundingSource.apbd_kelurahan)
         )
 
 
@@ -412,7 +416,8 @@ def default_schedules() -> list[RateSchedule]:
                     percent_payable=50,
                     programs=jkk_jkm,
                     occupations=None,
-                    applies_to_government_paid=False,
+                    applies_to_dana_desa=False,
+                    applies_to_apbd_kelurahan=False,
                 ),
                 Discount(
                     name="PP 50/2025 (transport workers)",
@@ -421,7 +426,8 @@ def default_schedules() -> list[RateSchedule]:
                     percent_payable=50,
                     programs=jkk_jkm,
                     occupations=TRANSPORT_OCCUPATIONS,
-                    applies_to_government_paid=False,
+                    applies_to_dana_desa=False,
+                    applies_to_apbd_kelurahan=False,
                 ),
             ),
         )

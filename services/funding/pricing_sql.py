@@ -17,8 +17,6 @@ SQLite and PostgreSQL because every operand is an integer column or literal.
 
 from __future__ import annotations
 
-GOVERNMENT_SOURCES_SQL = "('dana_desa', 'apbd_kelurahan')"
-
 # A rostered worker is billed unless funding's copy says they left coverage for good.
 BILLABLE_WORKER_SQL = "w.status NOT IN ('deceased', 'inactive')"
 
@@ -88,7 +86,7 @@ def priced_lines(source: str, dialect: str) -> str:
     """
     # The lowest payable percentage among the discounts that apply: round_half_up(full x pct / 100) grows
     # with pct, so the smallest pct leaves the lowest amount - the discount quote() picks.
-    lowest_pct = f"""
+    lowest_pct = """
         SELECT MIN(d.percent_payable) AS pct FROM rate_discounts d
         WHERE d.schedule_id = f0.schedule_id
           AND d.start_idx <= f0.period_idx AND d.end_idx >= f0.period_idx
@@ -96,7 +94,8 @@ def priced_lines(source: str, dialect: str) -> str:
           AND (d.all_occupations OR EXISTS (
                 SELECT 1 FROM rate_discount_occupations o
                 WHERE o.discount_id = d.id AND o.occupation = f0.occupation))
-          AND (d.applies_to_government_paid OR f0.source NOT IN {GOVERNMENT_SOURCES_SQL})
+          AND (d.applies_to_dana_desa OR f0.source <> 'dana_desa')
+          AND (d.applies_to_apbd_kelurahan OR f0.source <> 'apbd_kelurahan')
     """
     if dialect == "postgresql":
         # LATERAL lets PostgreSQL memoize the lookup per distinct (schedule, programme, occupation,

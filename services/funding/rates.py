@@ -77,7 +77,8 @@ def _discount_rows(
                 "covers_jkk": Program.JKK in discount.programs,
                 "covers_jkm": Program.JKM in discount.programs,
                 "all_occupations": discount.occupations is None,
-                "applies_to_government_paid": discount.applies_to_government_paid,
+                "applies_to_dana_desa": discount.applies_to_dana_desa,
+                "applies_to_apbd_kelurahan": discount.applies_to_apbd_kelurahan,
             }
         )
         for occupation in sorted(discount.occupations or ()):
@@ -137,7 +138,8 @@ def load_schedules(session: Session, *, include_superseded: bool = False) -> lis
                     p for p, on in ((Program.JKK, d.covers_jkk), (Program.JKM, d.covers_jkm)) if on
                 ),
                 occupations=None if d.all_occupations else frozenset(occupations.get(d.id, set())),
-                applies_to_government_paid=d.applies_to_government_paid,
+                applies_to_dana_desa=d.applies_to_dana_desa,
+                applies_to_apbd_kelurahan=d.applies_to_apbd_kelurahan,
             )
             for d in discount_rows
             if d.schedule_id == row.id

@@ -12,8 +12,8 @@ from services.common.timeutil import utcnow
 from services.funding.agreements import agreement_view, committed_by_agreement
 from services.funding.events import publish_lapses
 from services.funding.models import FundedWorker, FundingAgreement
-from services.funding.pricing_sql import HAS_SUCCESSOR_SQL
 from services.funding.pricing import FundingSource, Period, PricingError, quote, schedule_for
+from services.funding.pricing_sql import HAS_SUCCESSOR_SQL
 from services.funding.rates import period_from_index, period_index, schedules_in_force
 
 LAPSE_AFTER_UNPAID_MONTHS = 3  # more than this many unpaid covered months → coverage lapses

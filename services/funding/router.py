@@ -124,7 +124,8 @@ def _schedule_out(schedule: RateSchedule, row: Any) -> RateScheduleOut:
                 "percent_payable": d.percent_payable,
                 "programs": sorted(p.value for p in d.programs),
                 "occupations": None if d.occupations is None else sorted(o.value for o in d.occupations),
-                "applies_to_government_paid": d.applies_to_government_paid,
+                "applies_to_dana_desa": d.applies_to_dana_desa,
+                "applies_to_apbd_kelurahan": d.applies_to_apbd_kelurahan,
             }
             for d in schedule.discounts
         ],
@@ -180,7 +181,8 @@ def new_rate_schedule_version(
                     occupations=None
                     if d.occupations is None
                     else frozenset(_occupation(o) for o in d.occupations),
-                    applies_to_government_paid=d.applies_to_government_paid,
+                    applies_to_dana_desa=d.applies_to_dana_desa,
+                    applies_to_apbd_kelurahan=d.applies_to_apbd_kelurahan,
                 )
                 for d in body.discounts
             ),

@@ -23,7 +23,8 @@ class RateDiscountOut(BaseModel):
     percent_payable: int
     programs: list[str]
     occupations: list[str] | None
-    applies_to_government_paid: bool
+    applies_to_dana_desa: bool
+    applies_to_apbd_kelurahan: bool
 
 
 class RateScheduleOut(BaseModel):
@@ -52,7 +53,12 @@ class RateDiscountIn(BaseModel):
     percent_payable: int = Field(ge=0, le=100)
     programs: list[Literal["JKK", "JKM"]] = Field(min_length=1)
     occupations: list[str] | None = None
-    applies_to_government_paid: bool = False
+    applies_to_dana_desa: bool = Field(
+        default=False, description="also when the village fund (dana desa, APBDes) pays"
+    )
+    applies_to_apbd_kelurahan: bool = Field(
+        default=False, description="also when a city budget (APBD) pays for a kelurahan"
+    )
 
 
 class RateScheduleVersionIn(BaseModel):

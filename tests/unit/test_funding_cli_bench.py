@@ -44,7 +44,8 @@ def _seed_one_agreement(url: str) -> None:
             connection.execute(
                 text("""
                 INSERT INTO agreement_members (agreement_id, worker_id, status, added_at, first_period_idx)
-                SELECT a.id, w.worker_id, 'active', :now, a.start_idx FROM funding_agreements a CROSS JOIN funded_workers w
+                SELECT a.id, w.worker_id, 'active', :now, a.start_idx
+                FROM funding_agreements a CROSS JOIN funded_workers w
                 """),
                 {"now": now},
             )

@@ -241,16 +241,22 @@ def test_applied_discount_is_named() -> None:
     assert {line.discount_name for line in village.lines} == {None}
 
 
-def test_discount_flag_on_applies_to_government_paid() -> None:
-    generous = replace(
-        SCHEDULE,
-        discounts=tuple(replace(d, applies_to_government_paid=True) for d in SCHEDULE.discounts),
-    )
-    for source in sorted(GOVERNMENT_PAID_SOURCES):
-        result = price(period="2026-12", source=source, schedule=generous)
+def test_discount_switches_for_dana_desa_and_apbd_kelurahan_are_separate() -> None:
+    """The regulation may open a reduction to the village fund and not to the city budget (or the other
+    way round): each budget has its own switch."""
+    for switch, opened, closed in (
+        ("applies_to_dana_desa", F.dana_desa, F.apbd_kelurahan),
+        ("applies_to_apbd_kelurahan", F.apbd_kelurahan, F.dana_desa),
+    ):
+        generous = replace(
+            SCHEDULE, discounts=tuple(replace(d, **{switch: True}) for d in SCHEDULE.discounts)
+        )
+        result = price(period="2026-12", source=opened, schedule=generous)
         assert result.total_idr == 8_400
         assert [(line.program, line.amount_idr, line.discount_idr) for line in result.lines] == HALF
         assert_all_int(result)
+        assert price(period="2026-12", source=closed, schedule=generous).total_idr == 16_800
+    assert {F.dana_desa, F.apbd_kelurahan} == GOVERNMENT_PAID_SOURCES
 
 
 def test_most_favourable_discount_wins() -> None:
@@ -262,7 +268,8 @@ def test_most_favourable_discount_wins() -> None:
             percent_payable=percent,
             programs=frozenset({JKK}),
             occupations=None,
-            applies_to_government_paid=False,
+            applies_to_dana_desa=False,
+            applies_to_apbd_kelurahan=False,
         )
 
     schedule = replace(SCHEDULE, discounts=(row("half", 50), row("seventy off", 30), row("tenth off", 90)))
@@ -282,7 +289,8 @@ def test_discount_limited_to_occupations() -> None:
                 percent_payable=0,
                 programs=frozenset({JKM}),
                 occupations=frozenset({Job.nelayan}),
-                applies_to_government_paid=False,
+                applies_to_dana_desa=False,
+                applies_to_apbd_kelurahan=False,
             ),
         ),
     )
@@ -539,7 +547,7 @@ def test_default_schedule_data() -> None:
     for discount in schedule.discounts:
         assert discount.percent_payable == 50
         assert discount.programs == frozenset({JKK, JKM})
-        assert discount.applies_to_government_paid is False
+        assert (discount.applies_to_dana_desa, discount.applies_to_apbd_kelurahan) == (False, False)
     general, transport = schedule.discounts
     assert (general.start, general.end, general.occupations) == (Period(2026, 4), Period(2026, 12), None)
     assert (transport.start, transport.end) == (Period(2026, 1), Period(2027, 3))
@@ -558,7 +566,8 @@ def test_discount_on_jht_is_refused() -> None:
             percent_payable=50,
             programs=frozenset({JKK, JHT}),
             occupations=None,
-            applies_to_government_paid=False,
+            applies_to_dana_desa=False,
+            applies_to_apbd_kelurahan=False,
         )
     assert caught.value.field == "programs"
 

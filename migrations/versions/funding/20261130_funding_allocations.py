@@ -8,7 +8,10 @@
 - ``payment_allocations``: one SP2D (treasury disbursement order) may pay several invoices of its village;
   each existing payment becomes one allocation of its whole amount to its invoice;
 - ``billing_runs.kind``/``reason``/``agreement_id``: back-billing of months before a member joined is a
-  recorded, explicit run.
+  recorded, explicit run;
+- ``rate_discounts.applies_to_government_paid`` becomes two switches, ``applies_to_dana_desa`` and
+  ``applies_to_apbd_kelurahan`` (each taking the old value): the regulation may open a reduction to the
+  village fund and not to a city's budget.
 
 Revision ID: funding_0009
 Revises: funding_0005
@@ -70,8 +73,27 @@ def upgrade() -> None:
         "SELECT id, invoice_id, amount_idr FROM payments"
     )
 
+    with op.batch_alter_table("rate_discounts") as batch:
+        batch.add_column(sa.Column("applies_to_dana_desa", sa.Boolean(), nullable=True))
+        batch.add_column(sa.Column("applies_to_apbd_kelurahan", sa.Boolean(), nullable=True))
+    op.execute(
+        "UPDATE rate_discounts SET applies_to_dana_desa = applies_to_government_paid, "
+        "applies_to_apbd_kelurahan = applies_to_government_paid"
+    )
+    with op.batch_alter_table("rate_discounts") as batch:
+        batch.alter_column("applies_to_dana_desa", existing_type=sa.Boolean(), nullable=False)
+        batch.alter_column("applies_to_apbd_kelurahan", existing_type=sa.Boolean(), nullable=False)
+        batch.drop_column("applies_to_government_paid")
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("rate_discounts") as batch:
+        batch.add_column(sa.Column("applies_to_government_paid", sa.Boolean(), nullable=True))
+    op.execute("UPDATE rate_discounts SET applies_to_government_paid = applies_to_dana_desa")
+    with op.batch_alter_table("rate_discounts") as batch:
+        batch.alter_column("applies_to_government_paid", existing_type=sa.Boolean(), nullable=False)
+        batch.drop_column("applies_to_apbd_kelurahan")
+        batch.drop_column("applies_to_dana_desa")
     op.drop_index(op.f("ix_payment_allocations_invoice_id"), table_name="payment_allocations")
     op.drop_table("payment_allocations")
     with op.batch_alter_table("billing_runs") as batch:

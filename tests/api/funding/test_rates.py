@@ -112,7 +112,7 @@ def test_new_version_changes_prices(funding: TestClient, restore_rates: None) ->
             "end_period": "2026-12",
             "percent_payable": 50,
             "programs": ["JKK", "JKM"],
-            "applies_to_government_paid": True,
+            "applies_to_dana_desa": True,
         }
     ]
     refused = funding.post("/v1/rate-schedules/bpu-2026/versions", json=body, headers=VILLAGE)
@@ -133,6 +133,21 @@ def test_new_version_changes_prices(funding: TestClient, restore_rates: None) ->
     )
     assert quote.json()["total_idr"] == 5_000 + 3_500
     assert quote.json()["schedule_id"] == "bpu-2026@v2"
+    # The switch opened the reduction to the village fund only: a city paying for a kelurahan pays in full.
+    city = _quote(
+        funding,
+        declared_income_idr=1_000_000,
+        programs=["JKK", "JKM"],
+        period="2026-12",
+        funding_source="apbd_kelurahan",
+        occupation="petani",
+    )
+    assert city.json()["total_idr"] == 10_000 + 7_000
+    listed_discount = created.json()["discounts"][0]
+    assert (listed_discount["applies_to_dana_desa"], listed_discount["applies_to_apbd_kelurahan"]) == (
+        True,
+        False,
+    )
     unknown = funding.post("/v1/rate-schedules/nope/versions", json=body, headers=ADMIN)
     assert unknown.status_code == 404
 
