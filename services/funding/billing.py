@@ -28,11 +28,18 @@ from sqlalchemy import Date, Integer, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from services.common.db import UTCDateTime
+from services.common.errors import ValidationProblem
 from services.common.timeutil import utcnow
-from services.funding.exceptions import NoRateSchedule
-from services.funding.models import BillingRun, Invoice
+from services.funding.agreements import committed_by_agreement
+from services.funding.exceptions import InvalidState, NoRateSchedule
+from services.funding.models import BillingRun, FundingAgreement, Invoice
 from services.funding.pricing import Period, PricingError, schedule_for
-from services.funding.pricing_sql import MEMBER_BILLED_SQL, MEMBER_UNBILLED_SQL, priced_lines
+from services.funding.pricing_sql import (
+    BILLABLE_WORKER_SQL,
+    MEMBER_BILLED_SQL,
+    MEMBER_UNBILLED_SQL,
+    priced_lines,
+)
 from services.funding.rates import period_index, schedules_in_force
 
 BILLING_LOCK_CLASS = 7_260_001  # first key of pg_advisory_xact_lock(int, int): "billing", second: year
@@ -41,11 +48,33 @@ SUPPLEMENTARY_GRACE = dt.timedelta(days=14)
 
 STEPS = ("lock", "counters", "invoices", "numbers", "lines", "totals")
 
-ELIGIBLE_SQL = f"""
+# Members a back-billing run bills for :p: on agreement :a's roster, joined after :p, and whose month :p the
+# agreement now funds (claimed just before; another agreement may hold it, then that worker is skipped).
+BACK_BILLED_SQL = f"""
+    (m.agreement_id = :a AND m.status = 'active' AND {BILLABLE_WORKER_SQL} AND m.first_period_idx > :p
+     AND EXISTS (SELECT 1 FROM funded_months bf WHERE bf.worker_id = m.worker_id AND bf.period_idx = :p
+                 AND bf.agreement_id = m.agreement_id))
+"""
+
+
+def eligible_sql(member_sql: str) -> str:
+    """Agreements with someone to bill for :p (members chosen by ``member_sql``, not billed yet)."""
+    return f"""
     a.status = 'active' AND a.start_idx <= :p AND a.end_idx >= :p
     AND EXISTS (SELECT 1 FROM agreement_members m JOIN funded_workers w ON w.worker_id = m.worker_id
-                WHERE m.agreement_id = a.id AND {MEMBER_BILLED_SQL} AND {MEMBER_UNBILLED_SQL})
+                WHERE m.agreement_id = a.id AND {member_sql} AND {MEMBER_UNBILLED_SQL})
 """
+
+
+ELIGIBLE_SQL = eligible_sql(MEMBER_BILLED_SQL)
+
+
+@dataclass(frozen=True)
+class BackBilling:
+    """An admin's request to bill one agreement's members for a month before they joined, with why."""
+
+    agreement_id: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -77,14 +106,14 @@ def _number_sql(dialect: str) -> str:
     return f"printf('INV/%d/%s/%06d', :year, e.village_code, {sequence})"
 
 
-def lines_sql(dialect: str) -> str:
+def lines_sql(dialect: str, member_sql: str = MEMBER_BILLED_SQL) -> str:
     """INSERT … SELECT of the priced lines of the invoices of billing run ``:run`` (month ``:p``)."""
     source = f"""
         SELECT m.agreement_id AS agreement_id, m.worker_id AS worker_id, CAST(:p AS INTEGER) AS period_idx
         FROM agreement_members m
         JOIN invoices i ON i.agreement_id = m.agreement_id AND i.billing_run_id = :run
         JOIN funded_workers w ON w.worker_id = m.worker_id
-        WHERE {MEMBER_BILLED_SQL} AND {MEMBER_UNBILLED_SQL}
+        WHERE {member_sql} AND {MEMBER_UNBILLED_SQL}
     """
     return f"""
         INSERT INTO invoice_lines (invoice_id, line_no, worker_id, program, schedule_id, declared_income_idr,
@@ -103,8 +132,13 @@ def run_billing(
     *,
     actor: str,
     progress: Callable[[str], None] | None = None,
+    back_billing: BackBilling | None = None,
 ) -> BillingRunResult:
-    """Issue the invoices of ``period`` that do not exist yet (idempotent; concurrency-safe)."""
+    """Issue the invoices of ``period`` that do not exist yet (idempotent; concurrency-safe).
+
+    With ``back_billing``, only that agreement's members who joined after ``period`` are billed for it
+    (each month claimed first, so a month another agreement funds is never billed twice); the run is
+    recorded with its kind, reason and agreement."""
     try:
         schedule_for(schedules_in_force(session), period)
     except PricingError as exc:
@@ -118,6 +152,26 @@ def run_billing(
             text("SELECT pg_advisory_xact_lock(:cls, :year)"), {"cls": BILLING_LOCK_CLASS, "year": year}
         )
     run = BillingRun(period_idx=p, started_at=utcnow(), actor=actor, invoices_issued=0, lines=0, total_idr=0)
+    member_sql, eligible, scope = MEMBER_BILLED_SQL, ELIGIBLE_SQL, {}
+    if back_billing is not None:
+        run.kind, run.reason, run.agreement_id = (
+            "back_billing",
+            back_billing.reason,
+            back_billing.agreement_id,
+        )
+        member_sql, eligible = BACK_BILLED_SQL, eligible_sql(BACK_BILLED_SQL) + " AND a.id = :a"
+        scope = {"a": back_billing.agreement_id}
+        session.execute(
+            text("""
+            INSERT INTO funded_months (worker_id, period_idx, agreement_id)
+            SELECT m.worker_id, :p, m.agreement_id FROM agreement_members m
+            JOIN funding_agreements a ON a.id = m.agreement_id
+            WHERE m.agreement_id = :a AND m.status = 'active' AND m.first_period_idx > :p
+              AND a.start_idx <= :p AND a.end_idx >= :p
+            ON CONFLICT DO NOTHING
+            """),
+            {"p": p, **scope},
+        )
     session.add(run)
     session.flush()
     step("lock")
@@ -126,22 +180,22 @@ def run_billing(
         text(f"""
         INSERT INTO invoice_counters (village_code, year, last_number)
         SELECT DISTINCT a.village_code, :year, 0 FROM funding_agreements a
-        WHERE {ELIGIBLE_SQL}
+        WHERE {eligible}
           AND NOT EXISTS (SELECT 1 FROM invoice_counters c
                           WHERE c.village_code = a.village_code AND c.year = :year)
         ON CONFLICT DO NOTHING
         """),
-        {"p": p, "year": year},
+        {"p": p, "year": year, **scope},
     )
     if dialect == "postgresql":
         session.execute(
             text(f"""
             SELECT c.village_code FROM invoice_counters c
             WHERE c.year = :year
-              AND c.village_code IN (SELECT a.village_code FROM funding_agreements a WHERE {ELIGIBLE_SQL})
+              AND c.village_code IN (SELECT a.village_code FROM funding_agreements a WHERE {eligible})
             ORDER BY c.village_code FOR UPDATE
             """),
-            {"p": p, "year": year},
+            {"p": p, "year": year, **scope},
         )
     step("counters")
 
@@ -158,7 +212,7 @@ def run_billing(
                      CASE WHEN EXISTS (SELECT 1 FROM invoices x WHERE x.agreement_id = a.id
                                        AND x.period_idx = :p AND x.status <> 'void')
                           THEN 'supplementary' ELSE 'regular' END AS kind
-              FROM funding_agreements a WHERE {ELIGIBLE_SQL}) e
+              FROM funding_agreements a WHERE {eligible}) e
         JOIN invoice_counters c ON c.village_code = e.village_code AND c.year = :year
         """).bindparams(
             bindparam("due", type_=Date()),
@@ -172,6 +226,7 @@ def run_billing(
             "late_due": late_due_date(period, now.date()),
             "run": run.id,
             "now": now,
+            **scope,
         },
     )
     step("invoices")
@@ -193,7 +248,8 @@ def run_billing(
         session.execute(text("ANALYZE invoices"))
         session.execute(text("SET LOCAL work_mem = '128MB'"))
     session.execute(
-        text(lines_sql(dialect)).bindparams(bindparam("p", type_=Integer())), {"p": p, "run": run.id}
+        text(lines_sql(dialect, member_sql)).bindparams(bindparam("p", type_=Integer())),
+        {"p": p, "run": run.id, **scope},
     )
     step("lines")
 
@@ -223,6 +279,26 @@ def run_billing(
     session.flush()
     step("totals")
     return BillingRunResult(run.id, period, run.invoices_issued, run.lines, run.total_idr)
+
+
+def back_bill(
+    session: Session, agreement: FundingAgreement, period: Period, *, reason: str, actor: str
+) -> BillingRunResult:
+    """Bill the agreement's members for a month of the agreement before they joined (an admin's decision,
+    kept as a ``back_billing`` run with its reason); refused past the budget unless the agreement allows."""
+    p = period_index(period)
+    if agreement.status != "active":
+        raise InvalidState(f"only an active agreement is billed (this one is {agreement.status})")
+    if not agreement.start_idx <= p <= agreement.end_idx:
+        raise ValidationProblem.single("period", "must lie within the agreement's months")
+    result = run_billing(session, period, actor=actor, back_billing=BackBilling(agreement.id, reason))
+    committed = committed_by_agreement(session, [agreement.id]).get(agreement.id, 0)
+    if committed > agreement.budget_ceiling_idr and not agreement.allow_over_budget:
+        raise ValidationProblem.single(
+            "period",
+            f"back-billing this month exceeds the budget by Rp{committed - agreement.budget_ceiling_idr:,}",
+        )
+    return result
 
 
 def mark_overdue(session: Session, as_of: dt.date) -> int:

@@ -25,7 +25,7 @@ from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.pagination import Page, PageParams, page_params, paginate
 from services.common.principal import Principal, PrincipalKind
 from services.common.timeutil import today_in_area
-from services.funding import agreements, payments, rates, reports
+from services.funding import agreements, billing, payments, rates, reports
 from services.funding import jobs as funding_jobs
 from services.funding.dependencies import CurrentPrincipal, DbSession, Directory
 from services.funding.models import (
@@ -46,6 +46,7 @@ from services.funding.schemas import (
     AgreementMemberRemovalOut,
     AgreementMembersIn,
     AgreementMembersOut,
+    BackBillingRunIn,
     BillingRunIn,
     BillingRunOut,
     ContributionQuoteIn,
@@ -427,6 +428,9 @@ def _run_out(run: BillingRun) -> BillingRunOut:
         total_idr=run.total_idr,
         started_at=run.started_at,
         finished_at=run.finished_at,
+        kind=run.kind,  # type: ignore[arg-type]
+        reason=run.reason,
+        agreement_id=run.agreement_id,
     )
 
 
@@ -453,6 +457,27 @@ def create_billing_run(body: BillingRunIn, session: DbSession, principal: Curren
     except PricingError as exc:
         raise _pricing_problem(exc) from None
     return _accepted(funding_jobs.enqueue_billing(session, period, principal.actor))
+
+
+@router.post(
+    "/funding-agreements/{agreement_id}/back-billing-runs",
+    response_model=BillingRunOut,
+    status_code=201,
+    summary="Bill members for a month before they joined (funding:admin; recorded with a reason)",
+)
+def create_back_billing_run(
+    agreement_id: RowId, body: BackBillingRunIn, session: DbSession, principal: CurrentPrincipal
+) -> BillingRunOut:
+    require_admin(principal)
+    agreement = agreements.get_agreement(session, principal, agreement_id)
+    try:
+        period = Period.parse(body.period)
+    except PricingError as exc:
+        raise _pricing_problem(exc) from None
+    result = billing.back_bill(session, agreement, period, reason=body.reason, actor=principal.actor)
+    run = session.get(BillingRun, result.id)
+    assert run is not None
+    return _run_out(run)
 
 
 JobId = Annotated[

@@ -175,6 +175,14 @@ class BillingRunIn(BaseModel):
     period: str = Field(pattern=PERIOD_PATTERN)
 
 
+class BackBillingRunIn(BaseModel):
+    """Bill an agreement's members for a month before they joined (admin only; kept with its reason)."""
+
+    model_config = ConfigDict(extra="forbid")
+    period: str = Field(pattern=PERIOD_PATTERN)
+    reason: str = Field(min_length=3, max_length=200, description="why these months are billed after all")
+
+
 class BillingRunOut(BaseModel):
     id: int
     period: str
@@ -183,6 +191,9 @@ class BillingRunOut(BaseModel):
     total_idr: int
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
+    kind: Literal["monthly", "back_billing"] = "monthly"
+    reason: str | None = None
+    agreement_id: int | None = None
 
 
 class InvoiceLineOut(BaseModel):

@@ -224,3 +224,49 @@ def test_handover_skips_workers_already_on_next_years_roster(
     (item,) = [i for i in ending.json() if i["agreement_id"] == this_year["id"]]
     # h1 is funded from January 2027 already: only h2 is told to pay for themselves.
     assert [w["worker_id"] for w in item["workers"]] == ["h2"]
+
+
+def test_months_before_joining_are_billed_only_by_a_recorded_admin_back_billing_run(
+    funding: TestClient, registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SASAR_TODAY", "2026-11-20")
+    agreement = active_agreement(funding, VILLAGE, [registry.add("b1")], start_period="2026-01")
+    other = active_agreement(funding, VILLAGE, [], source="csr", start_period="2026-01")
+    path = f"/v1/funding-agreements/{agreement['id']}/back-billing-runs"
+    body = {"period": "2026-10", "reason": "Perkades 7/2026 covers the worker from October"}
+    assert funding.post(path, json=body, headers=HEADERS).status_code == 403
+    outside = funding.post(path, json={**body, "period": "2025-12"}, headers=ADMIN)
+    assert outside.status_code == 422
+    run = funding.post(path, json=body, headers=ADMIN)
+    assert run.status_code == 201, run.text
+    assert (run.json()["kind"], run.json()["reason"], run.json()["agreement_id"]) == (
+        "back_billing",
+        body["reason"],
+        agreement["id"],
+    )
+    assert run.json()["invoices_issued"] == 1
+    (october,) = invoices(funding, "2026-10")
+    assert [line["worker_id"] for line in october["lines"]] == ["b1", "b1"]
+    # Asked twice, it bills nothing more; the monthly run of October still does not bill b1 again.
+    assert funding.post(path, json=body, headers=ADMIN).json()["invoices_issued"] == 0
+    assert bill(funding, "2026-10")["invoices_issued"] == 0
+    # September is not owed by the back-billing of October, and another agreement's roster is untouched.
+    assert bill(funding, "2026-09")["invoices_issued"] == 0
+    empty = funding.post(
+        f"/v1/funding-agreements/{other['id']}/back-billing-runs", json=body, headers=ADMIN
+    ).json()
+    assert empty["invoices_issued"] == 0
+    committed = funding.get(f"/v1/funding-agreements/{agreement['id']}", headers=HEADERS).json()
+    assert committed["budget_committed_idr"] == 3 * 16_800  # October, November, December
+
+
+def test_back_billing_respects_the_budget(
+    funding: TestClient, registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SASAR_TODAY", "2026-12-02")
+    agreement = active_agreement(funding, VILLAGE, [registry.add("t1")], budget_ceiling_idr=20_000)
+    path = f"/v1/funding-agreements/{agreement['id']}/back-billing-runs"
+    refused = funding.post(path, json={"period": "2026-11", "reason": "late roster"}, headers=ADMIN)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "period"
+    assert invoices(funding, "2026-11") == []
