@@ -428,7 +428,7 @@ def _run_out(run: BillingRun) -> BillingRunOut:
         total_idr=run.total_idr,
         started_at=run.started_at,
         finished_at=run.finished_at,
-        kind=run.kind,  # type: ignore[arg-type]
+        kind=run.kind,
         reason=run.reason,
         agreement_id=run.agreement_id,
     )
