@@ -118,16 +118,17 @@ def get_job(session: Session, principal: Principal, job_id: str) -> jobs.Job:
 
 
 def enqueue_due(session: Session, now: dt.datetime) -> list[jobs.Job]:
-    """The runs due at ``now`` (WIB): this month's billing (due from the 1st), today's overdue and lapse runs.
+    """The runs due at ``now`` (WIB): this month's billing, today's overdue and lapse runs - once a day each.
 
-    Each is keyed by its period or day, so calling this every minute enqueues each run once; a scheduler
-    that was down on the 1st still bills the month when it comes back.
+    Each is keyed by its day, so calling this every minute enqueues each run once; a scheduler that was
+    down on the 1st still bills the month when it comes back. Billing the month daily is what issues the
+    supplementary invoices of workers who joined since (a day with nobody new issues nothing).
     """
     today = now.astimezone(SCHEDULE_ZONE).date()
     period = Period(today.year, today.month)
     actor = "scheduler"
     return [
-        enqueue_billing(session, period, actor, dedupe_key=f"billing:{period}"),
+        enqueue_billing(session, period, actor, dedupe_key=f"billing:{period}:{today.isoformat()}"),
         enqueue_run(session, OVERDUE, today, actor, dedupe_key=f"overdue:{today.isoformat()}"),
         enqueue_run(session, LAPSE, today, actor, dedupe_key=f"lapse:{today.isoformat()}"),
     ]

@@ -165,6 +165,7 @@ def test_scheduler_enqueues_each_period_and_day_once(
         databases = {"registry": registry, "funding": database}
         first = scheduler_tick(databases, dt.timedelta(seconds=30), now)
         assert scheduler_tick(databases, dt.timedelta(seconds=30), now + dt.timedelta(hours=1)) == first
+        next_day = scheduler_tick(databases, dt.timedelta(seconds=30), now + dt.timedelta(days=1))
     finally:
         registry.dispose()
     queued = {(j.kind, str(j.payload)) for j in (_get(database, job_id) for job_id in first)}
@@ -173,6 +174,13 @@ def test_scheduler_enqueues_each_period_and_day_once(
         (funding_jobs.OVERDUE, "{'as_of': '2026-12-01'}"),
         (funding_jobs.LAPSE, "{'as_of': '2026-12-01'}"),
     }
+    # The next day the month is billed again (only workers who joined since get a supplementary invoice).
+    assert {(j.kind, str(j.payload)) for j in (_get(database, job_id) for job_id in next_day)} == {
+        (funding_jobs.BILLING, "{'period': '2026-12'}"),
+        (funding_jobs.OVERDUE, "{'as_of': '2026-12-02'}"),
+        (funding_jobs.LAPSE, "{'as_of': '2026-12-02'}"),
+    }
+    assert not set(next_day) & set(first)
 
 
 def test_one_scheduler_is_active_the_others_stand_by(database_url: Callable[[str], str]) -> None:
