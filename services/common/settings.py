@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.timeutil import PINNED_TODAY_ENV, pinned_today
+
 # Development defaults. The production profile refuses to start while any of these is in use.
 DEFAULT_INTERNAL_SECRET = "dev-internal-secret-change-me-0123456789"
 
@@ -46,6 +48,8 @@ class ComponentSettings(BaseSettings):
             problems.append("SASAR_INTERNAL_SECRET must be at least 32 characters")
         if self.database_url.startswith("sqlite"):
             problems.append(f"{self.component} database is SQLite; production needs PostgreSQL")
+        if pinned_today() is not None:
+            problems.append(f"{PINNED_TODAY_ENV} pins the business date (tests and demos only)")
         return problems
 
     @model_validator(mode="after")

@@ -55,6 +55,13 @@ class TestProductionProfile:
         )
         assert settings.production_problems() == []
 
+    def test_refuses_a_pinned_business_date(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("SASAR_TODAY", "2026-01-05")
+        with pytest.raises(ValidationError, match="SASAR_TODAY"):
+            RegistrySettings(
+                env="production", internal_secret=STRONG_SECRET, database_url="postgresql://db/registry"
+            )
+
     def test_reads_the_component_prefix(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("SASAR_REGISTRY_DATABASE_URL", "sqlite:///elsewhere.db")
         monkeypatch.setenv("SASAR_INTERNAL_SECRET", STRONG_SECRET)
