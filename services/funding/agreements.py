@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, select, text, update
+from sqlalchemy import Integer, Select, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -546,3 +546,20 @@ def remove_member(
     settle_statuses(session, agreement_id=agreement.id)
     session.flush()
     return int(credited or 0)
+
+
+def list_statement(
+    principal: Principal, *, village_code: str | None, fiscal_year: int | None, status: str | None
+) -> Select[FundingAgreement]:
+    """Agreements the principal may see, narrowed by the given filters (unpaginated)."""
+    statement = select(FundingAgreement)
+    allowed = principal.village_filter()
+    if allowed is not None:
+        statement = statement.where(FundingAgreement.village_code.in_(allowed))
+    if village_code:
+        statement = statement.where(FundingAgreement.village_code == village_code)
+    if fiscal_year:
+        statement = statement.where(FundingAgreement.fiscal_year == fiscal_year)
+    if status:
+        statement = statement.where(FundingAgreement.status == status)
+    return statement

@@ -23,6 +23,7 @@ from sqlalchemy import Date, Integer, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from services.common.db import UTCDateTime
+from services.common.errors import NotFound
 from services.common.timeutil import utcnow
 from services.funding.exceptions import NoRateSchedule
 from services.funding.models import BillingRun, Invoice
@@ -212,3 +213,10 @@ def mark_overdue(session: Session, as_of: dt.date) -> int:
         {"as_of": as_of},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def get_run(session: Session, run_id: int) -> BillingRun:
+    run = session.get(BillingRun, run_id)
+    if run is None:
+        raise NotFound(f"billing run {run_id} not found")
+    return run

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Select, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -155,3 +155,18 @@ def void_invoice(session: Session, principal: Principal, invoice_id: int) -> Inv
     invoice.version += 1
     session.flush()
     return invoice
+
+
+def list_statement(
+    principal: Principal, *, invoice_id: int | None, village_code: str | None
+) -> Select[Payment]:
+    """Payments the principal may see, narrowed by the given filters (unpaginated)."""
+    statement = select(Payment)
+    allowed = principal.village_filter()
+    if allowed is not None:
+        statement = statement.where(Payment.village_code.in_(allowed))
+    if invoice_id is not None:
+        statement = statement.where(Payment.invoice_id == invoice_id)
+    if village_code:
+        statement = statement.where(Payment.village_code == village_code)
+    return statement
