@@ -35,6 +35,7 @@ from services.funding.pricing import FundingSource, Period, PricingError, Progra
 from services.funding.pricing_sql import BILLABLE_WORKER_SQL, MONTH_OFFSETS_SQL, priced_lines
 from services.funding.rates import period_index
 from services.funding.registry_client import RegistryWorker, WorkerDirectory
+from services.funding.statuses import AgreementStatus, MemberStatus, check_transition
 
 SOURCES_BY_KIND: dict[VillageKind, frozenset[str]] = {
     VillageKind.kelurahan: frozenset({"apbd_kelurahan", "csr", "other"}),
@@ -116,7 +117,7 @@ def create_agreement(session: Session, terms: AgreementTerms) -> FundingAgreemen
         end_idx=end_idx,
         includes_jht=includes_jht,
         allow_over_budget=terms.allow_over_budget,
-        status="draft",
+        status=AgreementStatus.draft,
         version=1,
         created_at=now,
         updated_at=now,
@@ -140,10 +141,10 @@ def lock_agreement(session: Session, agreement: FundingAgreement) -> None:
 
 def update_terms(session: Session, agreement: FundingAgreement, changes: dict[str, Any]) -> FundingAgreement:
     """Apply a PATCH: periods and programmes only while draft; the others at any time before the end."""
-    if agreement.status == "ended":
+    if agreement.status == AgreementStatus.ended:
         raise InvalidState("an ended agreement cannot be changed")
     draft_only = {"start_period", "end_period", "programs", "source"} & changes.keys()
-    if draft_only and agreement.status != "draft":
+    if draft_only and agreement.status != AgreementStatus.draft:
         raise InvalidState(f"{', '.join(sorted(draft_only))} can only change while the agreement is a draft")
     current = agreement_view(session, agreement)
     merged = AgreementTerms(
@@ -170,9 +171,12 @@ def update_terms(session: Session, agreement: FundingAgreement, changes: dict[st
 
 
 def activate(session: Session, agreement: FundingAgreement) -> FundingAgreement:
-    if agreement.status != "draft":
-        raise InvalidState(f"only a draft agreement can be activated (this one is {agreement.status})")
-    agreement.status = "active"
+    agreement.status = check_transition(
+        AgreementStatus,
+        agreement.status,
+        AgreementStatus.active,
+        f"only a draft agreement can be activated (this one is {agreement.status})",
+    )
     agreement.version += 1
     agreement.updated_at = utcnow()
     session.flush()
@@ -181,9 +185,12 @@ def activate(session: Session, agreement: FundingAgreement) -> FundingAgreement:
 
 
 def end_agreement(session: Session, agreement: FundingAgreement) -> FundingAgreement:
-    if agreement.status != "active":
-        raise InvalidState(f"only an active agreement can be ended (this one is {agreement.status})")
-    agreement.status = "ended"
+    agreement.status = check_transition(
+        AgreementStatus,
+        agreement.status,
+        AgreementStatus.ended,
+        f"only an active agreement can be ended (this one is {agreement.status})",
+    )
     agreement.version += 1
     agreement.updated_at = utcnow()
     session.flush()
@@ -406,10 +413,13 @@ def add_members(
         member = existing.get(worker_id)
         if member is None:
             session.add(
-                AgreementMember(agreement_id=agreement.id, worker_id=worker_id, status="active", added_at=now)
+                AgreementMember(
+                    agreement_id=agreement.id, worker_id=worker_id, status=MemberStatus.active, added_at=now
+                )
             )
         else:
-            member.status, member.added_at, member.removed_at = "active", now, None
+            member.status = check_transition(MemberStatus, member.status, MemberStatus.active)
+            member.added_at, member.removed_at = now, None
             member.last_period_idx = None
         results[worker_id] = MemberResult(worker_id, "added", cost_idr=cost)
     session.flush()
@@ -500,7 +510,8 @@ def remove_member(
     ).first()
     if member is None:
         raise AgreementNotFound(f"worker {worker_id} is not on this agreement's roster")
-    member.status, member.removed_at = "removed", utcnow()
+    member.status = check_transition(MemberStatus, member.status, MemberStatus.removed)
+    member.removed_at = utcnow()
     member.last_period_idx = effective_idx
     release_months(session, agreement.id, worker_id, after_idx=effective_idx)
     now = utcnow()
@@ -549,7 +560,7 @@ def remove_member(
 
 
 def list_statement(
-    principal: Principal, *, village_code: str | None, fiscal_year: int | None, status: str | None
+    principal: Principal, *, village_code: str | None, fiscal_year: int | None, status: AgreementStatus | None
 ) -> Select[FundingAgreement]:
     """Agreements the principal may see, narrowed by the given filters (unpaginated)."""
     statement = select(FundingAgreement)

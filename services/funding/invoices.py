@@ -8,10 +8,11 @@ from sqlalchemy.orm import Session
 
 from services.common.principal import Principal
 from services.funding.models import CreditNote, Invoice, InvoiceLine
+from services.funding.statuses import InvoiceStatus
 
 
 def list_statement(
-    principal: Principal, *, village_code: str | None, period_idx: int | None, status: str | None
+    principal: Principal, *, village_code: str | None, period_idx: int | None, status: InvoiceStatus | None
 ) -> Select[Invoice]:
     """Invoices the principal may see, narrowed by the given filters (unpaginated)."""
     statement = select(Invoice)

@@ -21,9 +21,10 @@ from services.common.timeutil import utcnow
 from services.funding.events import fully_paid_workers, publish_payment_received
 from services.funding.exceptions import InvalidState, InvoiceNotFound
 from services.funding.models import Invoice, Payment
+from services.funding.statuses import PAYABLE, InvoiceStatus, PaymentMethod, check_transition
 
-PAYMENT_METHODS = ("bank_transfer", "virtual_account", "cash", "giro")
-PAYABLE_STATUSES = ("issued", "overdue", "partially_paid")
+PAYMENT_METHODS = tuple(PaymentMethod)
+PAYABLE_STATUSES = tuple(sorted(PAYABLE))
 
 
 @dataclass(frozen=True)
@@ -146,11 +147,10 @@ def record_payment(session: Session, principal: Principal, request: PaymentReque
 
 def void_invoice(session: Session, principal: Principal, invoice_id: int) -> Invoice:
     invoice = get_invoice(session, principal, invoice_id, lock=True)
-    if invoice.paid_idr > 0 or invoice.status not in ("draft", "issued", "overdue"):
-        raise InvalidState(
-            f"invoice {invoice.number} is {invoice.status}: only an unpaid invoice can be voided"
-        )
-    invoice.status = "void"
+    refusal = f"invoice {invoice.number} is {invoice.status}: only an unpaid invoice can be voided"
+    if invoice.paid_idr > 0:
+        raise InvalidState(refusal)
+    invoice.status = check_transition(InvoiceStatus, invoice.status, InvoiceStatus.void, refusal)
     invoice.voided_at = utcnow()
     invoice.version += 1
     session.flush()

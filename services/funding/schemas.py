@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.money import PositiveRupiah, Rupiah
+from services.funding.statuses import AgreementStatus, InvoiceStatus
 
 ProgramName = Literal["JKK", "JKM", "JHT"]
 SourceName = Literal["dana_desa", "apbd_kelurahan", "csr", "other"]
@@ -132,7 +133,7 @@ class FundingAgreementOut(BaseModel):
     end_period: str
     programs: list[str]
     allow_over_budget: bool
-    status: str
+    status: AgreementStatus
     member_count: int
     version: int
     created_at: dt.datetime
@@ -205,7 +206,7 @@ class InvoiceOut(BaseModel):
     agreement_id: int
     village_code: str
     period: str
-    status: str
+    status: InvoiceStatus
     total_idr: int
     credited_idr: int
     paid_idr: int
@@ -246,7 +247,7 @@ class PaymentOut(BaseModel):
     method: str
     reference: str
     created_at: dt.datetime
-    invoice_status: str | None = None
+    invoice_status: InvoiceStatus | None = None
 
 
 class StatementMonthOut(BaseModel):

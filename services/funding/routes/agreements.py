@@ -28,6 +28,7 @@ from services.funding.schemas import (
     FundingAgreementOut,
     FundingAgreementPatch,
 )
+from services.funding.statuses import AgreementStatus
 
 router = APIRouter(prefix="/v1", tags=["funding"])
 
@@ -76,7 +77,7 @@ def list_agreements(
     pagination: Pagination,
     village_code: Annotated[str | None, Query(max_length=13)] = None,
     fiscal_year: Annotated[int | None, Query(ge=2000, le=2099)] = None,
-    status: str | None = None,
+    status: AgreementStatus | None = None,
 ) -> Page[FundingAgreementOut]:
     statement = agreements.list_statement(
         principal, village_code=village_code, fiscal_year=fiscal_year, status=status

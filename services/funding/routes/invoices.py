@@ -15,6 +15,7 @@ from services.funding.models import CreditNote, Invoice, InvoiceLine
 from services.funding.pricing import Period, PricingError
 from services.funding.routes.common import Pagination, RowId, pricing_problem
 from services.funding.schemas import InvoiceOut
+from services.funding.statuses import InvoiceStatus
 
 router = APIRouter(prefix="/v1", tags=["funding"])
 
@@ -32,7 +33,7 @@ def _invoice_out(
         total_idr=invoice.total_idr,
         credited_idr=invoice.credited_idr,
         paid_idr=invoice.paid_idr,
-        outstanding_idr=payments.outstanding(invoice) if invoice.status != "void" else 0,
+        outstanding_idr=payments.outstanding(invoice) if invoice.status != InvoiceStatus.void else 0,
         due_date=invoice.due_date,
         created_at=invoice.created_at,
         version=invoice.version,
@@ -74,7 +75,7 @@ def list_invoices(
     pagination: Pagination,
     village_code: Annotated[str | None, Query(max_length=13)] = None,
     period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
-    status: str | None = None,
+    status: InvoiceStatus | None = None,
 ) -> Page[InvoiceOut]:
     try:
         period_idx = None if not period else rates.period_index(Period.parse(period))
