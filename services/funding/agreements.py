@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, select, text, update
+from sqlalchemy import Integer, Select, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -49,6 +49,7 @@ from services.funding.pricing_sql import (
 )
 from services.funding.rates import period_index
 from services.funding.registry_client import RegistryWorker, WorkerDirectory
+from services.funding.statuses import AgreementStatus, MemberStatus, check_transition
 
 SOURCES_BY_KIND: dict[VillageKind, frozenset[str]] = {
     VillageKind.kelurahan: frozenset({"apbd_kelurahan", "csr", "other"}),
@@ -130,7 +131,7 @@ def create_agreement(session: Session, terms: AgreementTerms) -> FundingAgreemen
         end_idx=end_idx,
         includes_jht=includes_jht,
         allow_over_budget=terms.allow_over_budget,
-        status="draft",
+        status=AgreementStatus.draft,
         version=1,
         created_at=now,
         updated_at=now,
@@ -158,10 +159,10 @@ def lock_agreement(session: Session, agreement: FundingAgreement) -> None:
 
 def update_terms(session: Session, agreement: FundingAgreement, changes: dict[str, Any]) -> FundingAgreement:
     """Apply a PATCH: periods and programmes only while draft; the others at any time before the end."""
-    if agreement.status == "ended":
+    if agreement.status == AgreementStatus.ended:
         raise InvalidState("an ended agreement cannot be changed")
     draft_only = {"start_period", "end_period", "programs", "source"} & changes.keys()
-    if draft_only and agreement.status != "draft":
+    if draft_only and agreement.status != AgreementStatus.draft:
         raise InvalidState(f"{', '.join(sorted(draft_only))} can only change while the agreement is a draft")
     current = agreement_view(session, agreement)
     merged = AgreementTerms(
@@ -188,9 +189,12 @@ def update_terms(session: Session, agreement: FundingAgreement, changes: dict[st
 
 
 def activate(session: Session, agreement: FundingAgreement) -> FundingAgreement:
-    if agreement.status != "draft":
-        raise InvalidState(f"only a draft agreement can be activated (this one is {agreement.status})")
-    agreement.status = "active"
+    agreement.status = check_transition(
+        AgreementStatus,
+        agreement.status,
+        AgreementStatus.active,
+        f"only a draft agreement can be activated (this one is {agreement.status})",
+    )
     agreement.version += 1
     agreement.updated_at = utcnow()
     session.flush()
@@ -199,9 +203,12 @@ def activate(session: Session, agreement: FundingAgreement) -> FundingAgreement:
 
 
 def end_agreement(session: Session, agreement: FundingAgreement) -> FundingAgreement:
-    if agreement.status != "active":
-        raise InvalidState(f"only an active agreement can be ended (this one is {agreement.status})")
-    agreement.status = "ended"
+    agreement.status = check_transition(
+        AgreementStatus,
+        agreement.status,
+        AgreementStatus.ended,
+        f"only an active agreement can be ended (this one is {agreement.status})",
+    )
     agreement.version += 1
     agreement.updated_at = utcnow()
     session.flush()
@@ -442,13 +449,14 @@ def add_members(
                 AgreementMember(
                     agreement_id=agreement.id,
                     worker_id=worker_id,
-                    status="active",
+                    status=MemberStatus.active,
                     added_at=now,
                     first_period_idx=first_idx,
                 )
             )
         else:
-            member.status, member.added_at, member.removed_at = "active", now, None
+            member.status = check_transition(MemberStatus, member.status, MemberStatus.active)
+            member.added_at, member.removed_at = now, None
             # Months billed before the earlier removal stay billed (the unbilled check skips them).
             member.first_period_idx = min(member.first_period_idx, first_idx)
             member.last_period_idx = None
@@ -543,7 +551,8 @@ def remove_member(
     ).first()
     if member is None:
         raise AgreementNotFound(f"worker {worker_id} is not on this agreement's roster")
-    member.status, member.removed_at = "removed", utcnow()
+    member.status = check_transition(MemberStatus, member.status, MemberStatus.removed)
+    member.removed_at = utcnow()
     member.last_period_idx = effective_idx
     release_months(session, agreement.id, worker_id, after_idx=effective_idx)
     credited = credit_months_after(session, agreement, worker_id, effective_idx, reason)
@@ -624,3 +633,20 @@ def credit_months_after(
         for invoice in invoices:
             session.expire(invoice)
     return total
+
+
+def list_statement(
+    principal: Principal, *, village_code: str | None, fiscal_year: int | None, status: AgreementStatus | None
+) -> Select[FundingAgreement]:
+    """Agreements the principal may see, narrowed by the given filters (unpaginated)."""
+    statement = select(FundingAgreement)
+    allowed = principal.village_filter()
+    if allowed is not None:
+        statement = statement.where(FundingAgreement.village_code.in_(allowed))
+    if village_code:
+        statement = statement.where(FundingAgreement.village_code == village_code)
+    if fiscal_year:
+        statement = statement.where(FundingAgreement.fiscal_year == fiscal_year)
+    if status:
+        statement = statement.where(FundingAgreement.status == status)
+    return statement

@@ -28,7 +28,7 @@ from sqlalchemy import Date, Integer, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from services.common.db import UTCDateTime
-from services.common.errors import ValidationProblem
+from services.common.errors import NotFound, ValidationProblem
 from services.common.timeutil import utcnow
 from services.funding.agreements import committed_by_agreement
 from services.funding.exceptions import InvalidState, NoRateSchedule
@@ -311,3 +311,10 @@ def mark_overdue(session: Session, as_of: dt.date) -> int:
         {"as_of": as_of},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def get_run(session: Session, run_id: int) -> BillingRun:
+    run = session.get(BillingRun, run_id)
+    if run is None:
+        raise NotFound(f"billing run {run_id} not found")
+    return run

@@ -7,6 +7,7 @@ compare and range over them on every backend; ``services.funding.rates.period_in
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import (
     BigInteger,
@@ -27,6 +28,15 @@ from services.common.db import UTCDateTime, make_metadata
 from services.common.events import make_inbox_table, make_outbox_table
 from services.common.idempotency import make_idempotency_table
 from services.common.jobs import make_jobs_table, make_lease_table
+from services.funding.statuses import AgreementStatus, InvoiceStatus, MemberStatus, PaymentMethod
+
+# Sources an agreement may name (self-pay is a quote-only source: no agreement pays for itself).
+AGREEMENT_SOURCES = ("dana_desa", "apbd_kelurahan", "csr", "other")
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """SQL for a CHECK that ``column`` holds one of ``values`` (the same text the migration writes)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class FundingBase(DeclarativeBase):
@@ -117,12 +127,16 @@ class FundingAgreement(FundingBase):
     end_idx: Mapped[int] = mapped_column(Integer)
     includes_jht: Mapped[bool] = mapped_column(Boolean, server_default=false())
     allow_over_budget: Mapped[bool] = mapped_column(Boolean, server_default=false())
-    status: Mapped[str] = mapped_column(String(10), server_default=text("'draft'"))
+    status: Mapped[str] = mapped_column(String(10), server_default=text(f"'{AgreementStatus.draft}'"))
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_funding_agreements_status_period", "status", "start_idx", "end_idx"),)
+    __table_args__ = (
+        Index("ix_funding_agreements_status_period", "status", "start_idx", "end_idx"),
+        CheckConstraint(one_of("status", AgreementStatus), name="status"),
+        CheckConstraint(one_of("source", AGREEMENT_SOURCES), name="source"),
+    )
 
 
 class FundedWorker(FundingBase):
@@ -149,7 +163,7 @@ class AgreementMember(FundingBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("funding_agreements.id"))
     worker_id: Mapped[str] = mapped_column(ForeignKey("funded_workers.worker_id"), index=True)
-    status: Mapped[str] = mapped_column(String(10), server_default=text("'active'"))
+    status: Mapped[str] = mapped_column(String(10), server_default=text(f"'{MemberStatus.active}'"))
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Billed from the month they joined (no retroactive months unless an admin back-bills, recorded as a
@@ -157,7 +171,10 @@ class AgreementMember(FundingBase):
     first_period_idx: Mapped[int] = mapped_column(Integer)
     last_period_idx: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (UniqueConstraint("agreement_id", "worker_id"),)
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "worker_id"),
+        CheckConstraint(one_of("status", MemberStatus), name="status"),
+    )
 
 
 class FundedMonth(FundingBase):
@@ -215,7 +232,7 @@ class Invoice(FundingBase):
     year: Mapped[int] = mapped_column(Integer)
     sequence_no: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(40), unique=True)
-    status: Mapped[str] = mapped_column(String(16), server_default=text("'draft'"))
+    status: Mapped[str] = mapped_column(String(16), server_default=text(f"'{InvoiceStatus.draft}'"))
     kind: Mapped[str] = mapped_column(String(14), server_default=text("'regular'"))
     total_idr: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     paid_idr: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
@@ -231,6 +248,11 @@ class Invoice(FundingBase):
         UniqueConstraint("village_code", "year", "sequence_no"),
         CheckConstraint("kind IN ('regular', 'supplementary')", name="kind"),
         Index("ix_invoices_village_code_period_idx", "village_code", "period_idx"),
+        CheckConstraint(one_of("status", InvoiceStatus), name="status"),
+        CheckConstraint("total_idr >= 0", name="total_idr_not_negative"),
+        CheckConstraint("paid_idr >= 0", name="paid_idr_not_negative"),
+        CheckConstraint("credited_idr >= 0", name="credited_idr_not_negative"),
+        CheckConstraint("paid_idr + credited_idr <= total_idr", name="settled_within_total"),
     )
 
 
@@ -284,7 +306,10 @@ class Payment(FundingBase):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(120))
 
-    __table_args__ = (UniqueConstraint("village_code", "reference"),)
+    __table_args__ = (
+        UniqueConstraint("village_code", "reference"),
+        CheckConstraint(one_of("method", PaymentMethod), name="method"),
+    )
 
 
 class PaymentAllocation(FundingBase):

@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, bindparam, select, text, update
+from sqlalchemy import ColumnElement, Select, bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,9 +27,10 @@ from services.common.timeutil import utcnow
 from services.funding.events import fully_paid_workers, publish_payment_received
 from services.funding.exceptions import InvalidState, InvoiceNotFound
 from services.funding.models import Invoice, Payment, PaymentAllocation
+from services.funding.statuses import PAYABLE, InvoiceStatus, PaymentMethod, check_transition
 
-PAYMENT_METHODS = ("bank_transfer", "virtual_account", "cash", "giro")
-PAYABLE_STATUSES = ("issued", "overdue", "partially_paid")
+PAYMENT_METHODS = tuple(PaymentMethod)
+PAYABLE_STATUSES = tuple(sorted(PAYABLE))
 
 
 @dataclass(frozen=True)
@@ -211,12 +212,26 @@ def pays_invoice(invoice_id: int) -> ColumnElement[bool]:
 
 def void_invoice(session: Session, principal: Principal, invoice_id: int) -> Invoice:
     invoice = get_invoice(session, principal, invoice_id, lock=True)
-    if invoice.paid_idr > 0 or invoice.status not in ("draft", "issued", "overdue"):
-        raise InvalidState(
-            f"invoice {invoice.number} is {invoice.status}: only an unpaid invoice can be voided"
-        )
-    invoice.status = "void"
+    refusal = f"invoice {invoice.number} is {invoice.status}: only an unpaid invoice can be voided"
+    if invoice.paid_idr > 0:
+        raise InvalidState(refusal)
+    invoice.status = check_transition(InvoiceStatus, invoice.status, InvoiceStatus.void, refusal)
     invoice.voided_at = utcnow()
     invoice.version += 1
     session.flush()
     return invoice
+
+
+def list_statement(
+    principal: Principal, *, invoice_id: int | None, village_code: str | None
+) -> Select[Payment]:
+    """Payments the principal may see, narrowed by the given filters (unpaginated)."""
+    statement = select(Payment)
+    allowed = principal.village_filter()
+    if allowed is not None:
+        statement = statement.where(Payment.village_code.in_(allowed))
+    if invoice_id is not None:
+        statement = statement.where(pays_invoice(invoice_id))
+    if village_code:
+        statement = statement.where(Payment.village_code == village_code)
+    return statement

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.money import PositiveRupiah, Rupiah
+from services.funding.statuses import AgreementStatus, InvoiceStatus
 
 ProgramName = Literal["JKK", "JKM", "JHT"]
 SourceName = Literal["dana_desa", "apbd_kelurahan", "csr", "other"]
@@ -138,7 +139,7 @@ class FundingAgreementOut(BaseModel):
     end_period: str
     programs: list[str]
     allow_over_budget: bool
-    status: str
+    status: AgreementStatus
     member_count: int
     version: int
     created_at: dt.datetime
@@ -222,7 +223,7 @@ class InvoiceOut(BaseModel):
     agreement_id: int
     village_code: str
     period: str
-    status: str
+    status: InvoiceStatus
     kind: Literal["regular", "supplementary"] = Field(
         description="regular: the month's first invoice; supplementary: workers who joined after it, or a "
         "month whose invoice was voided"
@@ -290,7 +291,7 @@ class PaymentOut(BaseModel):
     method: str
     reference: str
     created_at: dt.datetime
-    invoice_status: str | None = None
+    invoice_status: InvoiceStatus | None = None
     allocations: list[PaymentAllocationOut] = Field(
         default_factory=list, description="what each invoice received, oldest month first"
     )

@@ -14,8 +14,8 @@
   village fund and not to a city's budget.
 
 Revision ID: funding_0009
-Revises: funding_0005
-Create Date: 2026-11-30
+Revises: funding_0006
+Create Date: 2026-11-29
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "funding_0009"
-down_revision: str | None = "funding_0005"
+down_revision: str | None = "funding_0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

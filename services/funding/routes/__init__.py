@@ -1,0 +1,1 @@
+"""Funding HTTP routes, one module per resource; ``services.funding.router`` joins them."""

@@ -1,0 +1,20 @@
+"""Parameter types and helpers shared by the funding route modules."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path
+
+from services.common.errors import ValidationProblem
+from services.common.pagination import PageParams, page_params
+from services.funding.pricing import PricingError
+from services.funding.schemas import MAX_ROW_ID
+
+Pagination = Annotated[PageParams, Depends(page_params)]
+VillageCode = Annotated[str, Path(max_length=13, examples=["33.26.15.2001"])]
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+
+
+def pricing_problem(exc: PricingError) -> ValidationProblem:
+    return ValidationProblem.single(exc.field, exc.reason)
