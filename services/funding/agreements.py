@@ -28,6 +28,7 @@ from services.common.events import EventType
 from services.common.principal import Principal
 from services.common.timeutil import today_in_area, utcnow
 from services.common.wilayah import VillageKind, check_village_code, village_kind
+from services.funding import invoices
 from services.funding.events import publish_agreement, publish_handover_due
 from services.funding.exceptions import AgreementNotFound, InvalidState
 from services.funding.models import AgreementMember, CreditNote, FundedWorker, FundingAgreement
@@ -164,7 +165,6 @@ def update_terms(session: Session, agreement: FundingAgreement, changes: dict[st
     agreement.budget_ceiling_idr = merged.budget_ceiling_idr
     agreement.start_idx, agreement.end_idx, agreement.includes_jht = start_idx, end_idx, includes_jht
     agreement.allow_over_budget = merged.allow_over_budget
-    agreement.version += 1
     agreement.updated_at = utcnow()
     session.flush()
     return agreement
@@ -177,7 +177,6 @@ def activate(session: Session, agreement: FundingAgreement) -> FundingAgreement:
         AgreementStatus.active,
         f"only a draft agreement can be activated (this one is {agreement.status})",
     )
-    agreement.version += 1
     agreement.updated_at = utcnow()
     session.flush()
     publish_agreement(session, agreement, EventType.agreement_activated)
@@ -191,7 +190,6 @@ def end_agreement(session: Session, agreement: FundingAgreement) -> FundingAgree
         AgreementStatus.ended,
         f"only an active agreement can be ended (this one is {agreement.status})",
     )
-    agreement.version += 1
     agreement.updated_at = utcnow()
     session.flush()
     release_months(session, agreement.id)
@@ -549,6 +547,7 @@ def remove_member(
         """),
         {"a": agreement.id},
     )
+    invoices.forget_loaded(session)
     session.execute(
         update(FundingAgreement).where(FundingAgreement.id == agreement.id).values(updated_at=now)
     )

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from services.common.db import UTCDateTime
 from services.common.errors import NotFound
 from services.common.timeutil import utcnow
+from services.funding import invoices
 from services.funding.exceptions import NoRateSchedule
 from services.funding.models import BillingRun, Invoice
 from services.funding.pricing import Period, PricingError, schedule_for
@@ -212,6 +213,7 @@ def mark_overdue(session: Session, as_of: dt.date) -> int:
         ).bindparams(bindparam("as_of", type_=Date())),
         {"as_of": as_of},
     )
+    invoices.forget_loaded(session)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
