@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -225,6 +226,18 @@ async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, status=exc.status_code, detail=detail, headers=exc.headers)
 
 
+async def _stale_data_handler(request: Request, exc: Exception) -> JSONResponse:
+    # A versioned row (``version_id_col``) changed between this request's read and its write: the same
+    # answer as a stale If-Match, found at write time instead of at the check.
+    assert isinstance(exc, StaleDataError)
+    return problem_response(
+        request,
+        status=PreconditionFailed.status,
+        slug=PreconditionFailed.slug,
+        detail="the resource changed since you read it; GET it again",
+    )
+
+
 def _internal_error_detail() -> str:
     return f"An unexpected error occurred; quote request id {current_request_id()} when reporting it."
 
@@ -270,4 +283,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(StaleDataError, _stale_data_handler)
     app.add_exception_handler(Exception, _unexpected_handler)

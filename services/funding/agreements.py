@@ -30,6 +30,7 @@ from services.common.events import EventType
 from services.common.principal import Principal
 from services.common.timeutil import today_in_area, utcnow
 from services.common.wilayah import VillageKind, check_village_code, village_kind
+from services.funding import invoices
 from services.funding.events import publish_agreement, publish_handover_due
 from services.funding.exceptions import AgreementNotFound, InvalidState
 from services.funding.models import (
@@ -182,7 +183,6 @@ def update_terms(session: Session, agreement: FundingAgreement, changes: dict[st
     agreement.budget_ceiling_idr = merged.budget_ceiling_idr
     agreement.start_idx, agreement.end_idx, agreement.includes_jht = start_idx, end_idx, includes_jht
     agreement.allow_over_budget = merged.allow_over_budget
-    agreement.version += 1
     agreement.updated_at = utcnow()
     session.flush()
     return agreement
@@ -195,7 +195,6 @@ def activate(session: Session, agreement: FundingAgreement) -> FundingAgreement:
         AgreementStatus.active,
         f"only a draft agreement can be activated (this one is {agreement.status})",
     )
-    agreement.version += 1
     agreement.updated_at = utcnow()
     session.flush()
     publish_agreement(session, agreement, EventType.agreement_activated)
@@ -209,7 +208,6 @@ def end_agreement(session: Session, agreement: FundingAgreement) -> FundingAgree
         AgreementStatus.ended,
         f"only an active agreement can be ended (this one is {agreement.status})",
     )
-    agreement.version += 1
     agreement.updated_at = utcnow()
     session.flush()
     release_months(session, agreement.id)
@@ -575,7 +573,7 @@ def credit_months_after(
     """
     from services.funding.payments import PAYABLE_STATUSES, allocate, outstanding, settle_statuses
 
-    invoices = session.scalars(
+    open_invoices = session.scalars(
         select(Invoice)
         .where(
             Invoice.agreement_id == agreement.id,
@@ -586,17 +584,17 @@ def credit_months_after(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).all()
-    if not invoices:
+    if not open_invoices:
         return 0
     lines = session.scalars(
         select(InvoiceLine)
-        .where(InvoiceLine.invoice_id.in_([i.id for i in invoices]), InvoiceLine.worker_id == worker_id)
+        .where(InvoiceLine.invoice_id.in_([i.id for i in open_invoices]), InvoiceLine.worker_id == worker_id)
         .order_by(InvoiceLine.invoice_id, InvoiceLine.line_no.desc())
     ).all()
     now = utcnow()
     total = 0
     touched: list[int] = []
-    for invoice in invoices:
+    for invoice in open_invoices:
         # The worker's unpaid lines, last programme first, credited up to what the invoice still owes.
         room = outstanding(invoice)
         given = 0
@@ -630,8 +628,7 @@ def credit_months_after(
         )
         allocate(session, touched)
         settle_statuses(session, invoice_ids=touched)
-        for invoice in invoices:
-            session.expire(invoice)
+        invoices.forget_loaded(session)
     return total
 
 

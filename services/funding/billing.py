@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from services.common.db import UTCDateTime
 from services.common.errors import NotFound, ValidationProblem
 from services.common.timeutil import utcnow
+from services.funding import invoices
 from services.funding.agreements import committed_by_agreement
 from services.funding.exceptions import InvalidState, NoRateSchedule
 from services.funding.models import BillingRun, FundingAgreement, Invoice
@@ -310,6 +311,7 @@ def mark_overdue(session: Session, as_of: dt.date) -> int:
         ).bindparams(bindparam("as_of", type_=Date())),
         {"as_of": as_of},
     )
+    invoices.forget_loaded(session)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -40,3 +40,12 @@ def credit_notes_of(session: Session, invoice_id: int) -> list[CreditNote]:
     return list(
         session.scalars(select(CreditNote).where(CreditNote.invoice_id == invoice_id).order_by(CreditNote.id))
     )
+
+
+def forget_loaded(session: Session) -> None:
+    """Expire the invoices this session holds after raw SQL changed invoice rows (and their version):
+    the next access re-reads them, so a later ORM update does not carry a stale version (StaleDataError)
+    or stale amounts."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Invoice):
+            session.expire(obj)

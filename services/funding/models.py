@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from types import MappingProxyType
 
 from sqlalchemy import (
     BigInteger,
@@ -132,6 +133,9 @@ class FundingAgreement(FundingBase):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
+    # The ORM bumps version on every UPDATE, guarded by "AND version = <as read>": a change committed
+    # meanwhile fails this flush (StaleDataError, answered 412) instead of being overwritten.
+    __mapper_args__ = MappingProxyType({"version_id_col": version})
     __table_args__ = (
         Index("ix_funding_agreements_status_period", "status", "start_idx", "end_idx"),
         CheckConstraint(one_of("status", AgreementStatus), name="status"),
@@ -243,6 +247,9 @@ class Invoice(FundingBase):
     voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
+    # The ORM bumps version on every UPDATE, guarded by "AND version = <as read>": a change committed
+    # meanwhile fails this flush (StaleDataError, answered 412) instead of being overwritten.
+    __mapper_args__ = MappingProxyType({"version_id_col": version})
     __table_args__ = (
         Index("ix_invoices_agreement_id_period_idx", "agreement_id", "period_idx"),
         UniqueConstraint("village_code", "year", "sequence_no"),

@@ -217,7 +217,6 @@ def void_invoice(session: Session, principal: Principal, invoice_id: int) -> Inv
         raise InvalidState(refusal)
     invoice.status = check_transition(InvoiceStatus, invoice.status, InvoiceStatus.void, refusal)
     invoice.voided_at = utcnow()
-    invoice.version += 1
     session.flush()
     return invoice
 

@@ -7,6 +7,7 @@ officers who run outreach; each is identified by an NRP (Nomor Registrasi Pokok,
 from __future__ import annotations
 
 import datetime as dt
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import (
@@ -54,6 +55,10 @@ class Officer(OutreachBase):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
+    # The ORM bumps version on every UPDATE, guarded by "AND version = <as read>": a change committed
+    # meanwhile fails this flush (StaleDataError, answered 412) instead of being overwritten.
+    __mapper_args__ = MappingProxyType({"version_id_col": version})
+
 
 class Assignment(OutreachBase):
     """An officer's duty in one village from ``valid_from`` to ``valid_to`` (inclusive, village dates).
@@ -98,6 +103,10 @@ class OutreachSession(OutreachBase):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(120))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    # The ORM bumps version on every UPDATE, guarded by "AND version = <as read>": a change committed
+    # meanwhile fails this flush (StaleDataError, answered 412) instead of being overwritten.
+    __mapper_args__ = MappingProxyType({"version_id_col": version})
 
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),

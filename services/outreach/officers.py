@@ -120,7 +120,6 @@ def patch_officer(session: Session, officer: Officer, data: OfficerPatch, if_mat
     for field, value in changes.items():
         setattr(officer, field, value)
     if changes:
-        officer.version += 1
         officer.updated_at = utcnow()
         session.flush()
     return officer

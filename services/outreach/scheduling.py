@@ -274,7 +274,6 @@ def reschedule(
             changes["co_hosts"] = [row.co_hosts, co_hosts]
             row.co_hosts = co_hosts
     if changes:
-        row.version += 1
         row.updated_at = utcnow()
         _record_change(session, row, "rescheduled", data.reason, changes, principal.actor)
         session.flush()
@@ -289,7 +288,6 @@ def cancel(
     if row.status != OutreachSessionStatus.scheduled.value:
         raise SessionNotChangeable(f"a {row.status} session cannot be cancelled")
     row.status = OutreachSessionStatus.cancelled.value
-    row.version += 1
     row.updated_at = utcnow()
     _record_change(session, row, "cancelled", reason, {"status": ["scheduled", "cancelled"]}, principal.actor)
     session.flush()

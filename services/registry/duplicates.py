@@ -171,7 +171,6 @@ def _merge(session: Session, keep: Worker, gone: Worker, *, actor: str) -> None:
         before = {"nik": None, "temporary_deadline": keep.temporary_deadline}
         keep.nik = gone.nik
         keep.temporary_deadline = None
-        keep.version += 1
         keep.updated_at = utcnow()
         record_changes(
             session,

@@ -70,7 +70,6 @@ def on_lead_converted(session: Session, event: EventEnvelope) -> None:
     before = {f: getattr(worker, f) for f in after}
     for field, value in after.items():
         setattr(worker, field, str(value))
-    worker.version += 1
     record_changes(session, worker.id, actor=_actor(event), before=before, after=after, note="lead converted")
 
 

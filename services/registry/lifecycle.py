@@ -60,7 +60,6 @@ def change_status(
     worker.status = target.value
     worker.status_reason = reason
     worker.status_effective_date = effective_date
-    worker.version += 1
     worker.updated_at = utcnow()
     after = {f: getattr(worker, f) for f in fields}
     record_changes(session, worker.id, actor=actor, before=before, after=after, note=note)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import MappingProxyType
 
 from sqlalchemy import (
     BigInteger,
@@ -82,6 +83,9 @@ class Worker(RegistryBase):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
+    # The ORM bumps version on every UPDATE, guarded by "AND version = <as read>": a change committed
+    # meanwhile fails this flush (StaleDataError, answered 412) instead of being overwritten.
+    __mapper_args__ = MappingProxyType({"version_id_col": version})
     __table_args__ = (
         Index(
             "ux_workers_active_nik",

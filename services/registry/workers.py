@@ -243,7 +243,6 @@ def update_worker(
     for field, value in after.items():
         setattr(worker, field, value)
     worker.name_key = valid.name_key
-    worker.version += 1
     worker.updated_at = utcnow()
     try:
         with session.begin_nested():

@@ -97,12 +97,12 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_payment_allocations_invoice_id"), table_name="payment_allocations")
     op.drop_table("payment_allocations")
     with op.batch_alter_table("billing_runs") as batch:
-        batch.drop_constraint("ck_billing_runs_kind", type_="check")
+        batch.drop_constraint(op.f("ck_billing_runs_kind"), type_="check")
         batch.drop_column("agreement_id")
         batch.drop_column("reason")
         batch.drop_column("kind")
     with op.batch_alter_table("invoices") as batch:
-        batch.drop_constraint("ck_invoices_kind", type_="check")
+        batch.drop_constraint(op.f("ck_invoices_kind"), type_="check")
         batch.drop_index("ix_invoices_agreement_id_period_idx")
         batch.create_unique_constraint("uq_invoices_agreement_id_period_idx", ["agreement_id", "period_idx"])
         batch.drop_column("kind")
