@@ -741,3 +741,9 @@ def village_agreements_ending(
 def lapse_run(body: CoverageLapseRunIn, session: DbSession, principal: CurrentPrincipal) -> JSONResponse:
     require_admin(principal)
     return _accepted(funding_jobs.enqueue_run(session, funding_jobs.LAPSE, body.as_of, principal.actor))
+
+
+# Exports first: /v1/invoices/export must match before /v1/invoices/{invoice_id} takes "export" for an id.
+from services.funding.routes.exports import router as _exports_router  # noqa: E402
+
+router.routes[:0] = _exports_router.routes
