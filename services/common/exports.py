@@ -145,9 +145,14 @@ def _write_xlsx(
 ) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title[:31] or "export")
+    # Readable as opened: the header stays in view and columns fit their names (ids and times are long).
+    sheet.freeze_panes = "A2"
+    for index, name in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(name) + 2)
 
     def cell(value: Cell) -> Any:
         if isinstance(value, str):

@@ -206,6 +206,9 @@ def parse_row(
     if _OVERFLOW in raw:
         reason = "the row has more cells than the header (quote values that contain the delimiter)"
         return None, [{"field": "row", "reason": reason}]
+    unmapped = opensid.unmapped_occupation(raw.get("occupation", ""))
+    if unmapped is not None:
+        errors.append({"field": "occupation", "reason": unmapped})
     income_text = raw.get("declared_income_idr", "").replace(" ", "")
     income = 0
     if not income_text.isascii() or not income_text.isdigit():

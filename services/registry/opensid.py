@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from services.common.exports import FORMULA_TRIGGERS
+from services.registry.validation import WorkerOccupation
 
 DEFAULT_PROGRAMS = "JKK;JKM"
 _OPENSID_REQUIRED = frozenset({"nik", "nama", "sex", "tanggallahir"})
@@ -96,10 +97,11 @@ _EXTRA_NAMES = {
 }
 OCCUPATION_BY_NAME: dict[str, str] = {name: sasar for name, sasar in OCCUPATION_BY_CODE.values()}
 OCCUPATION_BY_NAME.update(_EXTRA_NAMES)
+_SASAR_OCCUPATIONS = frozenset(o.value for o in WorkerOccupation)
 _SEX = {"1": "M", "2": "F", "L": "M", "P": "F", "LAKI-LAKI": "M", "PEREMPUAN": "F", "M": "M", "F": "F"}
 _DAY_FIRST = re.compile(r"^(\d{2})[-/.](\d{2})[-/.](\d{4})$")
 _SPACES = re.compile(r"\s+")
-# An occupation value the import's validation refuses, with the reason in it.
+# Marks an occupation with no Sasar equivalent: the import reports it as the row's error.
 UNMAPPED_PREFIX = "opensid:"
 
 
@@ -110,6 +112,8 @@ def is_opensid_header(names: Iterable[str]) -> bool:
 
 def map_occupation(value: str) -> str:
     """Sasar's occupation for an OpenSID code or name; ``opensid:<value>`` when there is none."""
+    if value.strip().lower() in _SASAR_OCCUPATIONS:  # Sasar's own code, e.g. after a fix by hand
+        return value.strip().lower()
     text = _SPACES.sub(" ", value.strip().upper())
     text = re.sub(r"\s*/\s*", "/", text)
     if text.isdigit():
@@ -119,6 +123,17 @@ def map_occupation(value: str) -> str:
     elif text in OCCUPATION_BY_NAME:
         return OCCUPATION_BY_NAME[text]
     return UNMAPPED_PREFIX + value.strip()
+
+
+def unmapped_occupation(value: str) -> str | None:
+    """The row error for an OpenSID occupation :func:`map_occupation` could not map, else None."""
+    if not value.startswith(UNMAPPED_PREFIX):
+        return None
+    choices = ", ".join(sorted(_SASAR_OCCUPATIONS))
+    return (
+        f"OpenSID occupation {value[len(UNMAPPED_PREFIX) :]!r} has no Sasar equivalent (not an informal "
+        f"worker); put one of {choices} in pekerjaan"
+    )
 
 
 def _birth_date(value: str) -> str:

@@ -67,6 +67,7 @@ def test_xlsx_strings_are_never_formulas_and_numbers_stay_numbers() -> None:
     )
     workbook = load_workbook(io.BytesIO(spool.read()))
     sheet = workbook["workers"]
+    assert sheet.freeze_panes == "A2"  # the header stays in view
     first, second = list(sheet.iter_rows(min_row=2))
     assert (first[0].value, first[0].data_type) == ("'=1+1", "s")
     assert first[1].value == 1_500_000 and first[1].data_type == "n"
@@ -130,6 +131,7 @@ def test_unacceptable_accept_is_406(accept: str) -> None:
         ("TUKANG OJEK", "ojol"),
         ("SOPIR", "sopir"),
         ("PEMBANTU RUMAH TANGGA", "prt"),
+        ("buruh_harian", "buruh_harian"),  # Sasar's own code, put in by hand
     ],
 )
 def test_opensid_occupations_map_to_sasar(value: str, expected: str) -> None:
@@ -140,7 +142,11 @@ def test_opensid_occupations_map_to_sasar(value: str, expected: str) -> None:
     "value", ["PELAJAR/MAHASISWA", "3", "PEGAWAI NEGERI SIPIL (PNS)", "5", "99", "petani-x"]
 )
 def test_opensid_occupations_without_equivalent_stay_invalid(value: str) -> None:
-    assert opensid.map_occupation(value) == "opensid:" + value
+    mapped = opensid.map_occupation(value)
+    assert mapped == "opensid:" + value
+    reason = opensid.unmapped_occupation(mapped)
+    assert reason is not None and repr(value) in reason and "petani" in reason
+    assert opensid.unmapped_occupation("petani") is None
 
 
 def test_opensid_rows_are_translated_and_extras_dropped() -> None:

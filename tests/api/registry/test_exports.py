@@ -222,6 +222,7 @@ def test_an_opensid_export_imports(service_client: ClientFactory) -> None:
     for number in (6, 7):  # a pupil and a civil servant (code 5) are not informal workers
         assert rows[number]["result"] == "rejected"
         assert [e["field"] for e in rows[number]["errors"]] == ["occupation"]
+        assert "has no Sasar equivalent" in rows[number]["errors"][0]["reason"]
     workers = {w["name"]: w for w in client.get("/v1/workers", headers=VIL).json()["items"]}
     assert workers["SITI AMINAH"]["occupation"] == "petani" and workers["SITI AMINAH"]["sex"] == "F"
     assert workers["BUDI SANTOSO"]["occupation"] == "nelayan"
