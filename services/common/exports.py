@@ -217,8 +217,8 @@ def write_table(
 
 
 def safe_filename(stem: str) -> str:
-    """ASCII letters, digits, ``.``, ``-`` and ``_`` only: safe inside a quoted Content-Disposition."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-") or "export"
+    """ASCII letters, digits, single ``.``, ``-`` and ``_`` only: safe inside a quoted Content-Disposition."""
+    return re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "-", stem)).strip("-.") or "export"
 
 
 def export_response(

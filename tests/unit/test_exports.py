@@ -192,3 +192,20 @@ def test_other_files_pass_through_with_neutralised_cells_restored() -> None:
         ["=HYPERLINK()", "+6281234567890"],
         ["'Ain", "0812"],
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "service"),
+    [
+        ("/v1/workers/export", "registry"),
+        ("/v1/workers/lookup", "registry"),
+        ("/v1/worker-imports/template", "registry"),
+        ("/v1/invoices/export", "funding"),
+        ("/v1/payments/export", "funding"),
+        ("/v1/villages/33.26.15.2001/statement/export", "funding"),
+    ],
+)
+def test_every_export_is_routed_by_the_gateway(path: str, service: str) -> None:
+    from gateway.routing import service_for_path
+
+    assert service_for_path(path) == service

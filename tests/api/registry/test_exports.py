@@ -113,6 +113,8 @@ def test_export_keeps_the_list_filters(service_client: ClientFactory) -> None:
     by_name = _csv(client.get("/v1/workers/export?q=siti", headers=VIL))
     assert [r["id"] for r in by_name] == [siti["id"]]
     assert _csv(client.get("/v1/workers/export?status=active", headers=VIL)) == []
+    unknown = client.get("/v1/workers/export?village_code=zz/../x", headers=READER)
+    assert _csv(unknown) == [] and 'filename="sasar-workers-zz-.-x-' in unknown.headers["content-disposition"]
     assert client.get("/v1/workers/export?format=pdf", headers=VIL).status_code == 422
     refused = client.get("/v1/workers/export", headers={**VIL, "Accept": "application/json"})
     assert refused.status_code == 406
