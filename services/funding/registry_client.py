@@ -37,6 +37,23 @@ class WorkerDirectory(Protocol):
     def fetch_worker(self, worker_id: str) -> RegistryWorker | None: ...
 
 
+@dataclass(frozen=True)
+class WorkerIdentity:
+    """Who a worker is, for documents a village reads (funding keeps no names or NIKs)."""
+
+    id: str
+    name: str
+    nik_masked: str | None
+    temporary_id: str | None
+
+
+class IdentityDirectory(Protocol):
+    def fetch_identities(self, worker_ids: Sequence[str]) -> dict[str, WorkerIdentity]: ...
+
+
+LOOKUP_BATCH = 1_000  # the registry's limit per POST /v1/workers/lookup
+
+
 def parse_worker(body: dict[str, Any]) -> RegistryWorker:
     return RegistryWorker(
         id=str(body["id"]),
@@ -62,6 +79,26 @@ class RegistryDirectory:
         if response.status_code != 200:
             self.client.raise_problem(response)
         return parse_worker(response.json())
+
+    def fetch_identities(self, worker_ids: Sequence[str]) -> dict[str, WorkerIdentity]:
+        """Names and masked NIKs of ``worker_ids``, one call per 1,000; ids the registry lacks are absent."""
+        wanted = sorted(set(worker_ids))
+        found: dict[str, WorkerIdentity] = {}
+        for start in range(0, len(wanted), LOOKUP_BATCH):
+            batch = wanted[start : start + LOOKUP_BATCH]
+            response = self.client.request(
+                "POST", "/v1/workers/lookup", FUNDING_PRINCIPAL, json={"ids": batch}
+            )
+            if response.status_code != 200:
+                self.client.raise_problem(response)
+            for item in response.json()["items"]:
+                found[str(item["id"])] = WorkerIdentity(
+                    id=str(item["id"]),
+                    name=str(item["name"]),
+                    nik_masked=item.get("nik_masked"),
+                    temporary_id=item.get("temporary_id"),
+                )
+        return found
 
     def close(self) -> None:
         self.client.close()

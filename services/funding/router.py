@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.funding.routes import agreements, billing, invoices, payments, rates, villages
+from services.funding.routes import agreements, billing, exports, invoices, payments, rates, villages
 
 router = APIRouter()
-for _module in (rates, agreements, billing, invoices, payments, villages):
+# Exports first: /v1/invoices/export must match before /v1/invoices/{invoice_id} takes "export" for an id.
+for _module in (exports, rates, agreements, billing, invoices, payments, villages):
     router.include_router(_module.router)

@@ -37,7 +37,7 @@ from services.common.errors import FieldError, ValidationProblem
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind
 from services.common.timeutil import today_in_area, utcnow
-from services.registry import duplicates
+from services.registry import duplicates, opensid
 from services.registry.access import require_read, require_write
 from services.registry.events import emit_imported_workers
 from services.registry.exceptions import ImportNotFound
@@ -151,6 +151,7 @@ def iter_rows(content: bytes, file_format: str) -> Iterator[tuple[int, dict[str,
         header_line = textual.split("\n", 1)[0]
         delimiter = max((",", ";", "\t"), key=header_line.count)
         source = ([c.strip() for c in row] for row in csv.reader(io.StringIO(textual), delimiter=delimiter))
+    source = opensid.prepare_rows(source)  # OpenSID exports and Sasar's own neutralised cells
     try:
         header = next(source)
     except StopIteration:
@@ -205,6 +206,9 @@ def parse_row(
     if _OVERFLOW in raw:
         reason = "the row has more cells than the header (quote values that contain the delimiter)"
         return None, [{"field": "row", "reason": reason}]
+    unmapped = opensid.unmapped_occupation(raw.get("occupation", ""))
+    if unmapped is not None:
+        errors.append({"field": "occupation", "reason": unmapped})
     income_text = raw.get("declared_income_idr", "").replace(" ", "")
     income = 0
     if not income_text.isascii() or not income_text.isdigit():

@@ -18,6 +18,7 @@ from services.registry.router import (
     jobs_router,
     workers_router,
 )
+from services.registry.routes_exports import router as exports_router
 
 
 def _load_reference_villages(_app: FastAPI) -> None:
@@ -30,7 +31,16 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         settings=settings or get_settings(),
         title="Sasar registry",
         description="Workers (NIK, village, occupation, coverage status) and Indonesia's area codes.",
-        routers=[areas_router, workers_router, counts_router, imports_router, candidates_router, jobs_router],
+        # Exports first: /v1/workers/export and /v1/worker-imports/template are not ids.
+        routers=[
+            exports_router,
+            areas_router,
+            workers_router,
+            counts_router,
+            imports_router,
+            candidates_router,
+            jobs_router,
+        ],
         on_startup=[_load_reference_villages],
         inbox=registry_inbox,
         outbox=outbox,

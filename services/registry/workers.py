@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -155,6 +155,12 @@ class WorkerFilters:
 def list_workers(
     session: Session, principal: Principal, filters: WorkerFilters, params: PageParams
 ) -> tuple[list[Worker], str | None]:
+    statement = workers_query(principal, filters)
+    return paginate(session, statement, key_columns=[Worker.id], params=params, key_of=lambda w: [w.id])
+
+
+def workers_query(principal: Principal, filters: WorkerFilters) -> Select[Worker]:
+    """The workers ``principal`` may read that match ``filters`` (the list and its export)."""
     require_read(principal)
     statement = select(Worker).where(village_clause(principal))
     if filters.village_code is not None:
@@ -174,7 +180,7 @@ def list_workers(
         else:
             escaped = q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             statement = statement.where(Worker.name_key.like(f"%{escaped}%", escape="\\"))
-    return paginate(session, statement, key_columns=[Worker.id], params=params, key_of=lambda w: [w.id])
+    return statement
 
 
 # --- change ----------------------------------------------------------------------------------------

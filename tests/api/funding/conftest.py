@@ -18,11 +18,12 @@ OTHER_VILLAGE = "33.26.15.2002"
 
 
 class FakeRegistry:
-    """Just ``GET /v1/workers/{id}`` of the registry contract, from a dict."""
+    """``GET /v1/workers/{id}`` and ``POST /v1/workers/lookup`` of the registry contract, from a dict."""
 
     def __init__(self) -> None:
         self.workers: dict[str, dict[str, Any]] = {}
         self.calls: list[dict[str, Any]] = []
+        self.lookups: list[list[str]] = []  # ids of each POST /v1/workers/lookup
         self.app = FastAPI()
 
         @self.app.get("/v1/workers/{worker_id}")
@@ -34,6 +35,16 @@ class FakeRegistry:
             if "registry:read" not in principal.scopes or worker_id not in self.workers:
                 return JSONResponse({"type": "/problems/not-found", "status": 404}, status_code=404)
             return JSONResponse(self.workers[worker_id])
+
+        @self.app.post("/v1/workers/lookup")
+        def lookup(body: dict[str, list[str]], request: Request) -> JSONResponse:
+            principal = decode_principal(request.headers["X-Sasar-Principal"], TEST_SECRET)
+            self.lookups.append(list(body["ids"]))
+            if "registry:read" not in principal.scopes:
+                return JSONResponse({"type": "/problems/forbidden", "status": 403}, status_code=403)
+            found = [self.workers[i] for i in body["ids"] if i in self.workers]
+            items = [{**w, "nik_masked": w["nik"]} for w in found]
+            return JSONResponse({"items": items})
 
     def add(
         self,
@@ -81,6 +92,7 @@ def registry(fake_registry: tuple[FakeRegistry, str]) -> Iterator[FakeRegistry]:
     fake, _ = fake_registry
     fake.workers.clear()
     fake.calls.clear()
+    fake.lookups.clear()
     yield fake
 
 
