@@ -193,8 +193,21 @@ def list_workers(
         Query(min_length=2, max_length=120, pattern=PLAIN_TEXT, description="Part of the name, or a NIK"),
     ] = None,
     temporary: Annotated[bool | None, Query(description="Only workers still on a temporary id")] = None,
+    temporary_id_overdue: Annotated[
+        bool | None,
+        Query(
+            description="true: only living workers whose temporary id is past its 90-day deadline "
+            "(the village's local date); they cannot be added to a funding roster until a NIK replaces it"
+        ),
+    ] = None,
 ) -> Page[WorkerOut]:
-    filters = workers.WorkerFilters(village_code=village_code, status=status, q=q, temporary=temporary)
+    filters = workers.WorkerFilters(
+        village_code=village_code,
+        status=status,
+        q=q,
+        temporary=temporary,
+        temporary_id_overdue=temporary_id_overdue,
+    )
     rows, cursor = workers.list_workers(session, principal, filters, pagination)
     return Page(items=[worker_out(w, full_nik=False) for w in rows], next_cursor=cursor)
 
