@@ -235,7 +235,7 @@ async def _database_error_handler(request: Request, exc: Exception) -> JSONRespo
         status=503,
         slug="database-unavailable",
         detail="the database is briefly unavailable (connection lost, deadlock or conflicting "
-        "transaction); nothing was saved by this request unless it says so, retry it",
+        "transaction); retry the request, with the same Idempotency-Key where the operation takes one",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
