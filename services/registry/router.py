@@ -497,7 +497,10 @@ def resolve_candidate(
     body: DuplicateResolve,
     session: DbSession,
     principal: Principal_,
+    officer_gate: OfficerGate,
 ) -> DuplicateCandidateOut:
+    access.require_write(principal)
+    officer_gate.confirm(principal, duplicates.get_candidate(session, principal, candidate_id).village_code)
     candidate = duplicates.resolve(
         session, principal, candidate_id, duplicates.Decision(body.decision), body.keep_worker_id
     )

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from services.common.timeutil import today_in_area
 from tests.api.outreach.conftest import ADMIN, JAVA, JAVA_OTHER, OfficerMaker
 from tests.outreach_support import lead_item
-from tests.registry_support import nik_for, roster_csv, roster_row, worker_body
+from tests.registry_support import nik_for, roster_csv, roster_row, temporary_body, worker_body
 from tests.support import create_component_app, live_server, officer_headers
 
 NOT_ASSIGNED = "you were not assigned to this village on that day (or the assignment has ended)"
@@ -71,6 +71,14 @@ def test_registry_refuses_officers_whose_assignment_ended_or_who_were_deactivate
     died = registry.post(f"/v1/workers/{worker_id}/deactivate", json=deceased, headers=ended)
     assert died.status_code == 403, died.text
     assert registry.get(f"/v1/workers/{worker_id}", headers=ended).json()["status"] == "registered"
+    # A possible duplicate (same name, birth date and village as a temporary registration): an officer
+    # no longer assigned cannot resolve it either.
+    twin = temporary_body(name="Siti Aminah", sex="F", birth_date="1985-03-12", village_code=JAVA)
+    assert registry.post("/v1/workers", json=twin, headers=current).status_code == 201
+    [candidate] = registry.get("/v1/duplicate-candidates", headers=current).json()["items"]
+    decision = {"decision": "different_people"}
+    resolve = f"/v1/duplicate-candidates/{candidate['id']}/resolve"
+    assert registry.post(resolve, json=decision, headers=ended).status_code == 403
     upload = registry.post(
         "/v1/worker-imports", files={"file": ("r.csv", roster_csv([roster_row(6)]))}, headers=ended
     )
