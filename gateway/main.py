@@ -22,7 +22,7 @@ from gateway.ratelimit import make_limiter
 from gateway.router import router as gateway_router
 from gateway.routing import Proxy, service_for_path
 from services.common.app import problem_openapi
-from services.common.db import Database
+from services.common.db import Database, install_database_error_handling
 from services.common.errors import UnhandledErrorMiddleware, install_problem_handlers, problem_response
 from services.common.health import Health, Readiness
 from services.common.logging import configure_logging
@@ -85,6 +85,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.proxy = proxy
     app.state.authenticator = authenticator
     install_problem_handlers(app)
+    install_database_error_handling(app)  # credential look-ups: a database outage is a 503, not a 500
     app.add_middleware(UnhandledErrorMiddleware)  # inner: still inside the request id's context
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     metrics = install_metrics(app, "gateway", token)

@@ -70,7 +70,36 @@ def reference_tables(component: str) -> frozenset[str]:
     return tables
 
 
+_permissive_outreach: list[str] = []
+_permissive_servers: list[Any] = []
+_permissive_outreach_lock = threading.Lock()
+
+
+def permissive_outreach_url() -> str:
+    """A stand-in outreach (one per test process) for registry tests that are not about assignments: it
+    answers every officer as active and assigned. Tests about assignments point the registry at the real
+    outreach service instead (``outreach_url=``)."""
+    with _permissive_outreach_lock:
+        if not _permissive_outreach:
+            app = FastAPI()
+
+            @app.get("/internal/officers/{officer_id}/assignments/{village_code}")
+            def access(officer_id: int, village_code: str) -> dict[str, Any]:
+                today = dt.date.today().isoformat()
+                return {"officer_id": officer_id, "village_code": village_code, "on": today} | {
+                    "active": True,
+                    "assigned": True,
+                }
+
+            server = live_server(app)
+            _permissive_outreach.append(server.__enter__())  # serves until the process ends (daemon)
+            _permissive_servers.append(server)  # referenced, so garbage collection never stops it
+        return _permissive_outreach[0]
+
+
 def settings_for(component: str, database_url: str, **overrides: Any) -> Any:
+    if component == "registry":
+        overrides.setdefault("outreach_url", permissive_outreach_url())
     module, name = _COMPONENTS[component][3].split(":")
     cls = getattr(importlib.import_module(module), name)
     return cls(database_url=database_url, internal_secret=TEST_SECRET, env="test", log_json=True, **overrides)

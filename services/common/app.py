@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Table
 
-from services.common.db import Database
+from services.common.db import Database, install_database_error_handling
 from services.common.errors import (
     PROBLEM_MEDIA_TYPE,
     Problem,
@@ -36,6 +36,7 @@ _COMMON_ERROR_STATUSES = {
     "404": "Not found (or belongs to another tenant)",
     "422": "Invalid input; `errors` lists each field and reason",
     "500": "Unexpected error; quote the request id",
+    "503": "The database is briefly unavailable; retry after `Retry-After` seconds",
 }
 
 
@@ -122,6 +123,7 @@ def create_service_app(
     app.state.outbox_table = outbox
     install_problem_handlers(app)
     app.add_middleware(UnhandledErrorMiddleware)  # inner: still inside the request id's context
+    install_database_error_handling(app)  # 503 + Retry-After; reads retried once (outside the handlers)
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     metrics = install_metrics(app, component, token)
     metrics.add_gauges(

@@ -7,15 +7,24 @@ WAL, foreign keys and a busy timeout; PostgreSQL URLs are routed to the psycopg 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import Request
+import psycopg
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.common.errors import problem_response, unexpected_error_response
 
 # Deterministic constraint names, so migrations can drop/alter them on every backend.
 NAMING_CONVENTION: dict[str, str] = {
@@ -156,3 +165,138 @@ def session_scope(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# --- transient database failures → 503 ---------------------------------------------------------------
+#
+# An outage, a dropped connection, a deadlock or a serialization failure is not the client's fault and
+# not a bug: the request may simply be sent again. Such errors answer 503 problem+json with Retry-After;
+# a read (GET/HEAD) is first run once more inside the service. Anything else stays a 500.
+
+RETRY_AFTER_SECONDS = 1
+# PostgreSQL SQLSTATEs worth retrying the whole transaction for.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
+# The server going away: admin/crash shutdown, cannot connect now (class 08: connection exceptions).
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+_RETRYABLE_FLAG = "sasar_retryable_db_error"
+
+log = structlog.get_logger("sasar.db")
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    original = exc.orig
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    return str(state) if state else None
+
+
+def is_retryable_db_error(exc: BaseException) -> bool:
+    """Serialization failure, deadlock or a connection lost mid-transaction: the same transaction may
+    succeed if simply run again."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    state = _sqlstate(exc)
+    return exc.connection_invalidated or state in RETRYABLE_SQLSTATES or _is_connection_state(state)
+
+
+def _is_connection_state(state: str | None) -> bool:
+    return state is not None and (state.startswith("08") or state in UNAVAILABLE_SQLSTATES)
+
+
+def is_transient_db_error(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is (briefly) unavailable rather than that the request is wrong."""
+    if isinstance(exc, PoolTimeout):
+        return True  # every pooled connection busy for the whole pool timeout
+    if not isinstance(exc, DBAPIError):
+        return False
+    if is_retryable_db_error(exc):
+        return True
+    original = exc.orig
+    if isinstance(original, sqlite3.OperationalError):
+        message = str(original).lower()
+        return "database is locked" in message or "database table is locked" in message
+    # psycopg's OperationalError without a SQLSTATE: the server could not be reached or hung up.
+    return isinstance(original, psycopg.OperationalError) and _sqlstate(exc) is None
+
+
+async def _database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    if not is_transient_db_error(exc):
+        return await unexpected_error_response(request, exc)
+    if is_retryable_db_error(exc):
+        setattr(request.state, _RETRYABLE_FLAG, True)
+    log.warning(
+        "database_unavailable",
+        path=request.url.path,
+        method=request.method,
+        error=type(exc.orig if isinstance(exc, DBAPIError) else exc).__name__,
+        sqlstate=_sqlstate(exc) if isinstance(exc, DBAPIError) else None,
+    )
+    return problem_response(
+        request,
+        status=503,
+        slug="database-unavailable",
+        detail="the database is briefly unavailable (connection lost, deadlock or conflicting "
+        "transaction); retry the request, with the same Idempotency-Key where the operation takes one",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+class ReadRetryMiddleware:
+    """Runs a GET or HEAD once more when its transaction failed in a way worth retrying (see
+    :func:`is_retryable_db_error`). Reads have no effects, so running one again is always safe; other
+    methods are never re-run here, since a POST may have had effects before it failed.
+
+    Only a response that starts as such a 503 is held back; every other response streams through.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        state[_RETRYABLE_FLAG] = False
+        held: list[Message] = []
+        holding = False
+
+        async def first_send(message: Message) -> None:
+            nonlocal holding
+            if (
+                message["type"] == "http.response.start"
+                and message["status"] == 503
+                and state.get(_RETRYABLE_FLAG)
+            ):
+                holding = True
+            if holding:
+                held.append(message)
+            else:
+                await send(message)
+
+        await self.app(scope, receive, first_send)
+        if not holding:
+            return
+        state[_RETRYABLE_FLAG] = False
+        log.info("database_read_retried", path=scope.get("path"))
+        await self.app(scope, _empty_body(receive), send)
+
+
+def _empty_body(receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def install_database_error_handling(app: FastAPI) -> None:
+    """503 + Retry-After for transient database errors (other database errors stay 500), and one retry
+    of reads. Call before adding outer middleware: the retry must sit outside the exception handlers."""
+    app.add_exception_handler(DBAPIError, _database_error_handler)
+    app.add_exception_handler(PoolTimeout, _database_error_handler)
+    app.add_middleware(ReadRetryMiddleware)

@@ -247,6 +247,10 @@ async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, status=500, slug="internal-error", detail=_internal_error_detail())
 
 
+# For handlers elsewhere (e.g. database errors in db.py) that answer 500 for what they do not recognise.
+unexpected_error_response = _unexpected_handler
+
+
 class UnhandledErrorMiddleware:
     """Turns an exception no handler took into a 500 problem *inside* the request-id context.
 

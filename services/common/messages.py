@@ -19,6 +19,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "rate-limited": {"id": "Terlalu banyak permintaan", "en": "Too many requests"},
     "internal-error": {"id": "Terjadi kesalahan internal", "en": "Internal server error"},
     "service-unavailable": {"id": "Layanan tidak tersedia", "en": "Service unavailable"},
+    "database-unavailable": {
+        "id": "Basis data sementara tidak tersedia",
+        "en": "Database briefly unavailable",
+    },
     "gateway-timeout": {"id": "Layanan tidak menjawab tepat waktu", "en": "Upstream timed out"},
     "bad-gateway": {"id": "Jawaban layanan tidak valid", "en": "Bad gateway"},
     "unknown-area": {"id": "Kode wilayah tidak dikenal", "en": "Unknown area code"},

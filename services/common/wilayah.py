@@ -78,6 +78,14 @@ _ZONES: dict[str, tuple[str, str]] = {
 }
 
 
+def provinces_by_zone() -> dict[str, frozenset[str]]:
+    """Province codes per IANA zone, so SQL can compare a date with each village's own local date."""
+    zones: dict[str, set[str]] = {}
+    for province, (zone, _abbreviation) in _ZONES.items():
+        zones.setdefault(zone, set()).add(province)
+    return {zone: frozenset(provinces) for zone, provinces in zones.items()}
+
+
 def validate_area_code(code: str) -> AreaLevel:
     """The level of a well-formed code; :class:`InvalidAreaCode` for anything else."""
     if not _AREA_CODE.match(code):

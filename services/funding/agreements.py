@@ -298,6 +298,7 @@ def upsert_worker_copies(
             "has_jht": "JHT" in w.programs,
             "status": w.status,
             "registry_version": w.version,
+            "temporary_id_expires_on": w.temporary_id_expires_on,
             "synced_at": now,
         }
         for w in workers
@@ -318,6 +319,7 @@ def upsert_worker_copies(
                 "has_jht",
                 "status",
                 "registry_version",
+                "temporary_id_expires_on",
                 "synced_at",
             )
         },
@@ -416,6 +418,12 @@ def add_members(
             results[worker_id] = MemberResult(worker_id, "rejected", "not a worker of this village")
         elif worker.status in UNBILLABLE_STATUSES:
             results[worker_id] = MemberResult(worker_id, "rejected", f"worker is {worker.status}")
+        elif temporary_id_overdue(worker):
+            reason = (
+                f"temporary id expired on {worker.temporary_id_expires_on}: "
+                "register the worker's NIK before rostering"
+            )
+            results[worker_id] = MemberResult(worker_id, "rejected", reason)
         else:
             fetched.append(worker)
     upsert_worker_copies(session, fetched)
@@ -461,6 +469,14 @@ def add_members(
         results[worker_id] = MemberResult(worker_id, "added", cost_idr=cost)
     session.flush()
     return [results[worker_id] for worker_id in ordered]
+
+
+def temporary_id_overdue(worker: RegistryWorker, now: dt.datetime | None = None) -> bool:
+    """A worker still without a NIK whose 90-day temporary id is past its deadline in the village's zone
+    (the deadline day itself still counts)."""
+    if worker.temporary_id_expires_on is None:
+        return False
+    return today_in_area(worker.village_code, now=now) > worker.temporary_id_expires_on
 
 
 def claim_months(session: Session, agreement: FundingAgreement, worker_id: str, first_idx: int) -> bool:

@@ -155,6 +155,8 @@ class FundedWorker(FundingBase):
     has_jht: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(12))
     registry_version: Mapped[int | None] = mapped_column(Integer)
+    # The last day (village's local date) a worker still without a NIK may be rostered; NULL with a NIK.
+    temporary_id_expires_on: Mapped[dt.date | None] = mapped_column(Date)
     synced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     lapsed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 

@@ -6,6 +6,7 @@ billing never calls another service; registry events keep the same rows current.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -31,6 +32,7 @@ class RegistryWorker:
     programs: tuple[str, ...]
     status: str
     version: int | None
+    temporary_id_expires_on: dt.date | None = None
 
 
 class WorkerDirectory(Protocol):
@@ -63,7 +65,14 @@ def parse_worker(body: dict[str, Any]) -> RegistryWorker:
         programs=tuple(str(p) for p in body.get("programs") or ()),
         status=str(body["status"]),
         version=int(body["version"]) if body.get("version") is not None else None,
+        temporary_id_expires_on=_temporary_expiry(body),
     )
+
+
+def _temporary_expiry(body: dict[str, Any]) -> dt.date | None:
+    """Events name it ``temporary_id_expires_on``; the worker resource ``temporary_deadline``."""
+    value = body.get("temporary_id_expires_on", body.get("temporary_deadline"))
+    return dt.date.fromisoformat(str(value)) if value else None
 
 
 class RegistryDirectory:
@@ -129,6 +138,7 @@ class LocalFirstDirectory:
                     programs=programs,
                     status=copy.status,
                     version=copy.registry_version,
+                    temporary_id_expires_on=copy.temporary_id_expires_on,
                 )
         for worker_id in wanted:
             if worker_id not in known:

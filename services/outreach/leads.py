@@ -124,6 +124,8 @@ def convert(
             linked_existing=lead.linked_existing,
             converted_at=lead.converted_at,
         )
+    # Registering is a write in the lead's village: only while assigned there (the registry asks too).
+    officers.require_assigned_today(session, principal, lead.village_code)
     if lead.consent_given_at is None:
         raise ValidationProblem.single("consent_given_at", "the person has not given consent")
     nik = lead.nik or data.nik

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -188,6 +190,59 @@ def is_assigned(session: Session, officer_id: int, village_code: str, day: dt.da
         Assignment.officer_id == officer_id, Assignment.village_code == village_code, _valid_on(day)
     )
     return session.execute(statement.limit(1)).first() is not None
+
+
+# An offline phone may sync a few days late: a capture made while assigned is accepted for this long after
+# the assignment ended, never later (so an ended officer cannot keep backdating captures).
+SYNC_GRACE = dt.timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class AssignmentSpan:
+    village_code: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+def assignment_spans(session: Session, officer_id: int) -> list[AssignmentSpan]:
+    """Every assignment of the officer (a handful): checked per synced item without more queries."""
+    statement = select(Assignment.village_code, Assignment.valid_from, Assignment.valid_to).where(
+        Assignment.officer_id == officer_id
+    )
+    return [AssignmentSpan(*row) for row in session.execute(statement)]
+
+
+def capture_allowed(
+    spans: Sequence[AssignmentSpan], village_code: str, captured_at: dt.datetime, now: dt.datetime
+) -> bool:
+    """Whether an officer may sync a capture made at ``captured_at`` in ``village_code``: assigned there on
+    that day (the village's local date), by an assignment that ended at most :data:`SYNC_GRACE` ago."""
+    captured_on = today_in_area(village_code, now=captured_at)
+    earliest_end = today_in_area(village_code, now=now) - SYNC_GRACE
+    return any(
+        span.village_code == village_code
+        and span.valid_from <= captured_on
+        and (span.valid_to is None or (span.valid_to >= captured_on and span.valid_to >= earliest_end))
+        for span in spans
+    )
+
+
+def officer_may_write(session: Session, officer_id: int, village_code: str, *, now: dt.datetime) -> bool:
+    """Active and assigned to the village today (its local date): what every officer write needs."""
+    officer = session.get(Officer, officer_id)
+    if officer is None or not officer.active:
+        return False
+    return is_assigned(session, officer_id, village_code, today_in_area(village_code, now=now))
+
+
+def require_assigned_today(session: Session, principal: Principal, village_code: str) -> None:
+    """403 for an officer principal not (or no longer) assigned to ``village_code`` today: the token's
+    village list may be up to its lifetime old, the assignment table is the truth."""
+    own = own_officer_id(principal)
+    if own is None:
+        return
+    if not is_assigned(session, own, village_code, today_in_area(village_code)):
+        raise Forbidden(f"you are not assigned to village {village_code} today")
 
 
 def officer_by_nrp(session: Session, nrp: str) -> Officer:

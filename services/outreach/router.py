@@ -11,12 +11,12 @@ from services.common.concurrency import IfMatchHeader, etag
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import PrincipalKind, Scope
-from services.common.timeutil import utcnow
+from services.common.timeutil import today_in_area, utcnow
 from services.common.wilayah import VILLAGE_CODE_PATTERN
 from services.outreach import calendar, leads, officers, progress, scheduling, sync
 from services.outreach.dependencies import CurrentPrincipal, DbSession, Settings
 from services.outreach.exceptions import OfficerNotFound
-from services.outreach.models import idempotency_keys
+from services.outreach.models import Officer, idempotency_keys
 from services.outreach.registry_client import RegistryClient, get_registry
 from services.outreach.schemas import (
     AssignmentEnd,
@@ -34,6 +34,7 @@ from services.outreach.schemas import (
     OfficerOut,
     OfficerPatch,
     OfficerProgressPage,
+    OfficerVillageAccessOut,
     OutreachProgressOut,
     OutreachSessionCancel,
     OutreachSessionChangeOut,
@@ -207,6 +208,29 @@ def officer_access(
         nrp=officer.nrp,
         name=officer.name,
         villages=officers.villages_today(session, officer.id),
+    )
+
+
+@internal_router.get(
+    "/officers/{officer_id}/assignments/{village_code}",
+    response_model=OfficerVillageAccessOut,
+    summary="For the registry before an officer's write: is the officer active and assigned there today",
+)
+def officer_village_access(
+    officer_id: PathId,
+    village_code: Annotated[str, Path(pattern=VILLAGE_CODE_PATTERN, examples=["33.26.15.2001"])],
+    session: DbSession,
+    principal: CurrentPrincipal,
+) -> OfficerVillageAccessOut:
+    principal.require_kind(PrincipalKind.internal)
+    now = utcnow()
+    officer = session.get(Officer, officer_id)
+    return OfficerVillageAccessOut(
+        officer_id=officer_id,
+        village_code=village_code,
+        on=today_in_area(village_code, now=now),
+        active=officer is not None and officer.active,
+        assigned=officers.officer_may_write(session, officer_id, village_code, now=now),
     )
 
 

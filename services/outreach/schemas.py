@@ -161,6 +161,16 @@ class OfficerAccessOut(BaseModel):
     villages: list[str]
 
 
+class OfficerVillageAccessOut(BaseModel):
+    """May this officer write in this village now? (asked by the registry before officer writes)"""
+
+    officer_id: int
+    village_code: str
+    on: dt.date = Field(description="The village's local date the answer is for")
+    active: bool = Field(description="The officer exists and is active")
+    assigned: bool = Field(description="Active and assigned to the village on that date")
+
+
 # --- sessions ------------------------------------------------------------------------------------
 
 

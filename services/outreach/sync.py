@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,10 @@ class _Pending:
 class _SessionInfo:
     village_code: str
     officer_id: int
+    starts_at: dt.datetime
+
+
+_NOT_ASSIGNED = "you were not assigned to this village on that day (or the assignment has ended)"
 
 
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -104,10 +108,13 @@ def _load_sessions(session: Session, ids: set[int]) -> dict[int, _SessionInfo]:
     ordered = sorted(ids)
     for chunk in _chunks(ordered):
         statement = select(
-            OutreachSession.id, OutreachSession.village_code, OutreachSession.officer_id
+            OutreachSession.id,
+            OutreachSession.village_code,
+            OutreachSession.officer_id,
+            OutreachSession.starts_at,
         ).where(OutreachSession.id.in_(chunk))
-        for session_id, village_code, officer_id in session.execute(statement):
-            found[session_id] = _SessionInfo(village_code, officer_id)
+        for session_id, village_code, officer_id, starts_at in session.execute(statement):
+            found[session_id] = _SessionInfo(village_code, officer_id, starts_at)
     return found
 
 
@@ -211,16 +218,33 @@ def _write(
             )
 
 
+def _assignment_check(session: Session, principal: Principal) -> Callable[[str, dt.datetime], bool]:
+    """``allowed(village, captured_at)`` from the officer's own assignments (read once per batch); other
+    callers (``outreach:admin``) are not bound to assignments."""
+    own = officers.own_officer_id(principal)
+    if own is None:
+        return lambda _village, _captured_at: True
+    spans = officers.assignment_spans(session, own)
+    now = utcnow()
+    return lambda village, captured_at: officers.capture_allowed(spans, village, captured_at, now)
+
+
 def _sync_attendance(session: Session, raw_items: list[Any], principal: Principal) -> list[SyncItemResult]:
     results, valid = _validate(raw_items, AttendanceSyncItem)
     sessions = _load_sessions(session, {item.session_id for _, item in valid})
+    assigned = _assignment_check(session, principal)
     now = utcnow()
     pending: list[_Pending] = []
     for index, item in valid:
-        if not _session_allowed(sessions.get(item.session_id), principal):
+        info = sessions.get(item.session_id)
+        if not _session_allowed(info, principal) or info is None:
             results[index] = _rejected(
                 str(item.client_id), [{"field": "session_id", "reason": "unknown session"}]
             )
+            continue
+        if not assigned(info.village_code, info.starts_at):
+            reason: FieldError = {"field": "session_id", "reason": _NOT_ASSIGNED}
+            results[index] = _rejected(str(item.client_id), [reason])
             continue
         print_ = fingerprint(item)
         row = {
@@ -242,6 +266,7 @@ def _sync_leads(session: Session, raw_items: list[Any], principal: Principal) ->
     results, valid = _validate(raw_items, LeadSyncItem)
     sessions = _load_sessions(session, {item.session_id for _, item in valid if item.session_id is not None})
     own = officers.own_officer_id(principal)
+    assigned = _assignment_check(session, principal)
     now = utcnow()
     pending: list[_Pending] = []
     for index, item in valid:
@@ -250,6 +275,10 @@ def _sync_leads(session: Session, raw_items: list[Any], principal: Principal) ->
             results[index] = _rejected(
                 client_id, [{"field": "village_code", "reason": "not one of your assigned villages"}]
             )
+            continue
+        # The token's villages may be minutes old: the assignment table decides, for the capture's day.
+        if not assigned(item.village_code, min(item.consent_given_at, now)):
+            results[index] = _rejected(client_id, [{"field": "village_code", "reason": _NOT_ASSIGNED}])
             continue
         officer_id = own
         if item.session_id is not None:

@@ -19,7 +19,7 @@ from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal
 from services.common.timeutil import utcnow
 from services.registry.access import require_read, require_write
-from services.registry.exceptions import CandidateNotFound
+from services.registry.exceptions import CandidateNotFound, DeceasedNik
 from services.registry.history import record_changes
 from services.registry.lifecycle import LIVING, change_status
 from services.registry.models import DuplicateCandidate, Worker
@@ -167,6 +167,11 @@ def _merge(session: Session, keep: Worker, gone: Worker, *, actor: str) -> None:
     gone.merged_into_id = keep.id
     change_status(session, gone, WorkerStatus.inactive, actor=actor, reason="merged", note=note)
     if keep.nik is None and gone.nik is not None:
+        if session.execute(
+            select(Worker.id).where(Worker.nik == gone.nik, Worker.status == WorkerStatus.deceased.value)
+        ).first():
+            # Deceased is terminal for the NIK: a merge must not hand it to a living record again.
+            raise DeceasedNik()
         # The kept record takes over the NIK now that the other one no longer holds it.
         before = {"nik": None, "temporary_deadline": keep.temporary_deadline}
         keep.nik = gone.nik

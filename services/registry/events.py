@@ -1,8 +1,8 @@
 """What the registry tells the other services: worker events written to its outbox.
 
 Every event about a worker carries the worker's snapshot (``worker``: id, village, occupation, declared
-income, programs, status, version), so a receiver can keep its own copy current from any one event and
-ignore one older than what it holds (``version``).
+income, programs, status, version, and ``temporary_id_expires_on`` while it has no NIK), so a receiver
+can keep its own copy current from any one event and ignore one older than what it holds (``version``).
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ def worker_snapshot(worker: Worker) -> dict[str, Any]:
         "version": worker.version,
         "temporary": worker.nik is None,
         "officer_id": worker.officer_id,
+        # Past this date (the village's local date) a worker still without a NIK may not be rostered.
+        "temporary_id_expires_on": (
+            worker.temporary_deadline.isoformat()
+            if worker.nik is None and worker.temporary_deadline
+            else None
+        ),
     }
 
 
@@ -53,14 +59,16 @@ def _snapshot_sql(dialect: str) -> str:
             "json_build_object('worker', json_build_object('id', w.id, 'village_code', w.village_code, "
             "'occupation', w.occupation, 'declared_income_idr', w.declared_income_idr, "
             f"'programs', ({_PROGRAMS_JSON})::json, 'funding', w.funding, 'status', w.status, "
-            "'version', w.version, 'temporary', w.nik IS NULL, 'officer_id', w.officer_id))::text"
+            "'version', w.version, 'temporary', w.nik IS NULL, 'officer_id', w.officer_id, "
+            "'temporary_id_expires_on', CASE WHEN w.nik IS NULL THEN w.temporary_deadline END))::text"
         )
     return (
         "json_object('worker', json_object('id', w.id, 'village_code', w.village_code, "
         "'occupation', w.occupation, 'declared_income_idr', w.declared_income_idr, "
         f"'programs', json({_PROGRAMS_JSON}), 'funding', w.funding, 'status', w.status, "
         "'version', w.version, 'temporary', json(CASE WHEN w.nik IS NULL THEN 'true' ELSE 'false' END), "
-        "'officer_id', w.officer_id))"
+        "'officer_id', w.officer_id, "
+        "'temporary_id_expires_on', CASE WHEN w.nik IS NULL THEN w.temporary_deadline END))"
     )
 
 

@@ -44,6 +44,19 @@ class DuplicateNik(Conflict):
         )
 
 
+class DeceasedNik(Conflict):
+    """The NIK belongs to a person recorded as deceased: deceased is terminal, the NIK is never reused."""
+
+    slug = "deceased-nik"
+    REASON = "this NIK belongs to a person recorded as deceased"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a worker with this NIK is recorded as deceased; the NIK cannot be registered again",
+            errors=[{"field": "nik", "reason": self.REASON}],
+        )
+
+
 class IllegalTransition(Conflict):
     def __init__(self, current: str, target: str) -> None:
         super().__init__(

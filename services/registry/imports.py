@@ -40,7 +40,7 @@ from services.common.timeutil import today_in_area, utcnow
 from services.registry import duplicates, opensid
 from services.registry.access import require_read, require_write
 from services.registry.events import emit_imported_workers
-from services.registry.exceptions import ImportNotFound
+from services.registry.exceptions import DeceasedNik, ImportNotFound
 from services.registry.import_limits import ImportTooCostly, ParseBudget
 from services.registry.models import Worker, WorkerImport, WorkerImportFile, WorkerImportRow
 from services.registry.validation import (
@@ -281,6 +281,7 @@ _WORKER_COLUMNS = _STAGED_COLUMNS[1:]
 _LIVING = ("registered", "active", "lapsed")
 _RESULT_COLUMNS = ("import_id", "row_number", "result", "errors", "worker_id")
 _FOREIGN_VILLAGE = "outside the villages you may import into"
+_DECEASED_ERRORS = json.dumps([{"field": "nik", "reason": DeceasedNik.REASON}])
 _DUPLICATE_ERRORS = json.dumps([{"field": "nik", "reason": "a worker with this NIK is already registered"}])
 
 
@@ -465,6 +466,7 @@ class _ChunkWriter:
         self.staging_ready = False
 
     def write(self, staged: list[tuple[Any, ...]], results: list[tuple[Any, ...]]) -> None:
+        staged = _reject_deceased(self.session, self.import_id, staged, results)
         if staged:
             try:
                 with self.session.begin_nested():
@@ -492,6 +494,32 @@ class _ChunkWriter:
     def close(self) -> None:
         if self.staging_ready:
             self.session.execute(text(f"DROP TABLE {_STAGING}"))
+
+
+def _reject_deceased(
+    session: Session, import_id: str, staged: list[tuple[Any, ...]], results: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Drop the chunk's rows whose NIK belongs to a deceased worker (one look-up for the whole chunk),
+    recording each as rejected; the unique index cannot catch them, as a deceased worker holds no NIK."""
+    niks = sorted({row[2] for row in staged if row[2] is not None})
+    if not niks:
+        return staged
+    deceased = set(
+        session.execute(
+            select(Worker.nik)
+            .where(Worker.nik.in_(niks), Worker.status == WorkerStatus.deceased.value)
+            .distinct()
+        ).scalars()
+    )
+    if not deceased:
+        return staged
+    kept = []
+    for row in staged:
+        if row[2] in deceased:
+            results.append((import_id, row[0], RowResult.rejected, _DECEASED_ERRORS, None))
+        else:
+            kept.append(row)
+    return kept
 
 
 _DIRECT_COLUMNS = (

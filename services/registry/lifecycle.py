@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.common.errors import Conflict
 from services.common.events import EventType
 from services.common.timeutil import today_in_area, utcnow
 from services.registry.events import deactivation_data, emit_worker_event
@@ -93,6 +95,20 @@ def deactivate(
     session: Session, worker: Worker, reason: DeactivationReason, effective_date: dt.date, *, actor: str
 ) -> None:
     target = S.deceased if reason is DeactivationReason.deceased else S.inactive
+    if target is S.deceased and worker.nik is not None and worker.status == S.inactive.value:
+        # One person, one fate: an old (moved) record cannot die while a living record holds its NIK.
+        living = session.execute(
+            select(Worker.id).where(
+                Worker.nik == worker.nik,
+                Worker.id != worker.id,
+                Worker.status.in_([s.value for s in LIVING]),
+            )
+        ).first()
+        if living is not None:
+            raise Conflict(
+                "a living record holds this NIK; record the death on that record",
+                errors=[{"field": "status", "reason": "the NIK is held by a living worker record"}],
+            )
     change_status(
         session, worker, target, actor=actor, reason=reason.value, effective_date=effective_date, note=None
     )

@@ -10,6 +10,7 @@ from services.common.wilayah import reference_village_codes
 from services.registry.config import RegistrySettings, get_settings
 from services.registry.inbox import registry_inbox
 from services.registry.models import outbox
+from services.registry.outreach_client import install_officer_checks
 from services.registry.router import (
     areas_router,
     candidates_router,
@@ -41,7 +42,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
             candidates_router,
             jobs_router,
         ],
-        on_startup=[_load_reference_villages],
+        on_startup=[_load_reference_villages, install_officer_checks],
         inbox=registry_inbox,
         outbox=outbox,
         gauges=_gauges,

@@ -13,7 +13,12 @@ from services.common.errors import ProblemError, ValidationProblem
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.jobs import JOB_ID_PATTERN, JobOut, job_location, job_out
 from services.common.pagination import Page, PageParams, page_params
-from services.common.principal import Principal, authenticated_principal, principal_from_request
+from services.common.principal import (
+    Principal,
+    PrincipalKind,
+    authenticated_principal,
+    principal_from_request,
+)
 from services.common.timeutil import to_area_time
 from services.common.wilayah import AREA_CODE_PATTERN, AreaLevel
 from services.registry import (
@@ -30,6 +35,7 @@ from services.registry import jobs as registry_jobs
 from services.registry.dependencies import DbSession
 from services.registry.models import DuplicateCandidate, Worker, WorkerImport, idempotency_keys
 from services.registry.nik import mask_nik
+from services.registry.outreach_client import OfficerChecks, get_officer_checks
 from services.registry.schemas import (
     PLAIN_TEXT,
     AreaOut,
@@ -95,6 +101,8 @@ def list_children(
 # --- workers ---------------------------------------------------------------------------------------
 
 Principal_ = Annotated[Principal, Depends(authenticated_principal)]
+# Officer writes are confirmed with outreach (assignment still valid, officer still active): 403 if not.
+OfficerGate = Annotated[OfficerChecks, Depends(get_officer_checks)]
 WorkerId = Annotated[str, Path(max_length=36, pattern=PLAIN_TEXT, description="Worker id (UUID)")]
 
 workers_router = APIRouter(prefix="/v1/workers", tags=["workers"])
@@ -164,8 +172,12 @@ def create_worker(
     request: Request,
     session: DbSession,
     principal: Principal_,
+    officer_gate: OfficerGate,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
+    if principal.can_access_village(body.village_code):  # otherwise the domain's 422 on village_code
+        officer_gate.confirm(principal, body.village_code)
+
     def produce() -> WorkerOut:
         return worker_out(workers.create_worker(session, principal, _input_of(body)), full_nik=True)
 
@@ -193,8 +205,21 @@ def list_workers(
         Query(min_length=2, max_length=120, pattern=PLAIN_TEXT, description="Part of the name, or a NIK"),
     ] = None,
     temporary: Annotated[bool | None, Query(description="Only workers still on a temporary id")] = None,
+    temporary_id_overdue: Annotated[
+        bool | None,
+        Query(
+            description="true: only living workers whose temporary id is past its 90-day deadline "
+            "(the village's local date); they cannot be added to a funding roster until a NIK replaces it"
+        ),
+    ] = None,
 ) -> Page[WorkerOut]:
-    filters = workers.WorkerFilters(village_code=village_code, status=status, q=q, temporary=temporary)
+    filters = workers.WorkerFilters(
+        village_code=village_code,
+        status=status,
+        q=q,
+        temporary=temporary,
+        temporary_id_overdue=temporary_id_overdue,
+    )
     rows, cursor = workers.list_workers(session, principal, filters, pagination)
     return Page(items=[worker_out(w, full_nik=False) for w in rows], next_cursor=cursor)
 
@@ -222,9 +247,11 @@ def patch_worker(
     body: WorkerPatch,
     session: DbSession,
     principal: Principal_,
+    officer_gate: OfficerGate,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> WorkerOut:
+    officer_gate.confirm(principal, workers.get_worker(session, principal, worker_id).village_code)
     changes = body.model_dump(exclude_unset=True)
     for field in ("occupation", "funding"):
         if changes.get(field) is not None:
@@ -250,10 +277,16 @@ def patch_worker(
     },
 )
 def deactivate_worker(
-    worker_id: WorkerId, body: WorkerDeactivate, session: DbSession, principal: Principal_, response: Response
+    worker_id: WorkerId,
+    body: WorkerDeactivate,
+    session: DbSession,
+    principal: Principal_,
+    officer_gate: OfficerGate,
+    response: Response,
 ) -> WorkerOut:
     access.require_write(principal)
     worker = workers.get_worker(session, principal, worker_id)
+    officer_gate.confirm(principal, worker.village_code)
     if body.reason is lifecycle.DeactivationReason.deceased:
         access.check_may_mark_deceased(principal, worker)
     lifecycle.deactivate(session, worker, body.reason, body.effective_date, actor=principal.actor)
@@ -323,9 +356,14 @@ def create_import(
     session: DbSession,
     principal: Principal_,
     file: Annotated[UploadFile, File(description="CSV (UTF-8) or XLSX with the worker columns")],
+    officer_gate: OfficerGate,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     access.require_write(principal)
+    if principal.kind is PrincipalKind.officer:
+        # Rows may go to any village the token lists: each must still be a current assignment.
+        for village in sorted(principal.village_filter() or ()):
+            officer_gate.confirm(principal, village)
     content = file.file.read(imports.MAX_BYTES + 1)
     if len(content) > imports.MAX_BYTES:
         raise ProblemError(
@@ -459,7 +497,10 @@ def resolve_candidate(
     body: DuplicateResolve,
     session: DbSession,
     principal: Principal_,
+    officer_gate: OfficerGate,
 ) -> DuplicateCandidateOut:
+    access.require_write(principal)
+    officer_gate.confirm(principal, duplicates.get_candidate(session, principal, candidate_id).village_code)
     candidate = duplicates.resolve(
         session, principal, candidate_id, duplicates.Decision(body.decision), body.keep_worker_id
     )

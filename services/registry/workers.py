@@ -13,8 +13,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from services.common.events import EventType
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import today_in_area, utcnow
+from services.common.wilayah import provinces_by_zone
 from services.registry import duplicates
 from services.registry.access import (
     COUNT_SCOPES,
@@ -33,7 +35,13 @@ from services.registry.access import (
 )
 from services.registry.areas import get_area
 from services.registry.events import emit_worker_event
-from services.registry.exceptions import DuplicateNik, InvalidWorker, UnknownArea, WorkerNotFound
+from services.registry.exceptions import (
+    DeceasedNik,
+    DuplicateNik,
+    InvalidWorker,
+    UnknownArea,
+    WorkerNotFound,
+)
 from services.registry.history import record_changes
 from services.registry.lifecycle import LIVING, change_status
 from services.registry.models import Worker
@@ -67,6 +75,20 @@ def existing_holder(session: Session, nik: str) -> Worker | None:
     """The worker that currently holds ``nik`` (any village), if any."""
     statement = select(Worker).where(Worker.nik == nik, Worker.status.in_(_LIVING_VALUES))
     return session.execute(statement).scalars().first()
+
+
+def is_deceased_nik(session: Session, nik: str) -> bool:
+    """Whether a worker with ``nik`` is recorded as deceased (terminal: the NIK is never registered again)."""
+    statement = select(Worker.id).where(Worker.nik == nik, Worker.status == WorkerStatus.deceased.value)
+    return session.execute(statement.limit(1)).first() is not None
+
+
+def check_nik_available(session: Session, principal: Principal, nik: str) -> None:
+    """409 when ``nik`` is held by a living worker or belongs to a deceased one."""
+    if is_deceased_nik(session, nik):
+        raise DeceasedNik()
+    if existing_holder(session, nik) is not None:
+        raise _duplicate_nik(session, principal, nik)
 
 
 def _duplicate_nik(session: Session, principal: Principal, nik: str) -> DuplicateNik:
@@ -108,8 +130,8 @@ def create_worker(session: Session, principal: Principal, data: WorkerInput) -> 
     if valid is None:
         raise InvalidWorker(errors)
     check_target_village(principal, valid.village_code)
-    if valid.nik is not None and existing_holder(session, valid.nik) is not None:
-        raise _duplicate_nik(session, principal, valid.nik)
+    if valid.nik is not None:
+        check_nik_available(session, principal, valid.nik)
     now = utcnow()
     worker = Worker(
         id=str(uuid.uuid4()),
@@ -150,6 +172,26 @@ class WorkerFilters:
     status: WorkerStatus | None = None
     q: str | None = None
     temporary: bool | None = None
+    temporary_id_overdue: bool | None = None
+
+
+def temporary_overdue_clause(now: dt.datetime | None = None) -> ColumnElement[bool]:
+    """A living worker still on a temporary id whose deadline has passed in the village's own zone
+    (the deadline day itself still counts as in time)."""
+    moment = now or utcnow()
+    per_zone = [
+        and_(
+            func.substr(Worker.village_code, 1, 2).in_(sorted(provinces)),
+            Worker.temporary_deadline < moment.astimezone(ZoneInfo(zone)).date(),
+        )
+        for zone, provinces in sorted(provinces_by_zone().items())
+    ]
+    return and_(
+        Worker.nik.is_(None),
+        Worker.temporary_deadline.is_not(None),
+        Worker.status.in_(_LIVING_VALUES),
+        or_(*per_zone),
+    )
 
 
 def list_workers(
@@ -173,6 +215,9 @@ def workers_query(principal: Principal, filters: WorkerFilters) -> Select[Worker
             if filters.temporary
             else Worker.temporary_deadline.is_(None)
         )
+    if filters.temporary_id_overdue is not None:
+        overdue = temporary_overdue_clause()
+        statement = statement.where(overdue if filters.temporary_id_overdue else ~overdue)
     if filters.q:
         q = filters.q.strip()
         if q.isdigit() and len(q) == 16:
@@ -242,8 +287,8 @@ def update_worker(
     after: dict[str, Any] = {f: getattr(valid, f) for f in EDITABLE}
     after.update(nik=valid.nik, sex=valid.sex, birth_date=valid.birth_date)
     after["temporary_deadline"] = None if valid.nik else worker.temporary_deadline
-    if valid.nik is not None and worker.nik is None and existing_holder(session, valid.nik) is not None:
-        raise _duplicate_nik(session, principal, valid.nik)
+    if valid.nik is not None and worker.nik is None:
+        check_nik_available(session, principal, valid.nik)
     if all(before[f] == v for f, v in after.items()):
         return worker
     for field, value in after.items():

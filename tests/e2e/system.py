@@ -58,6 +58,7 @@ class RunningSystem:
                 "SASAR_GATEWAY_OUTREACH_URL": self.url("outreach"),
                 "SASAR_FUNDING_REGISTRY_URL": self.url("registry"),
                 "SASAR_OUTREACH_REGISTRY_URL": self.url("registry"),
+                "SASAR_REGISTRY_OUTREACH_URL": self.url("outreach"),
                 # The issue's own example limit, so the 61st request in a minute is refused.
                 "SASAR_GATEWAY_RATE_LIMIT_VILLAGE": "60/minute",
                 "SASAR_RELAY_REGISTRY_URL": self.url("registry"),

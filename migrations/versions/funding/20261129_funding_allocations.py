@@ -14,7 +14,7 @@
   village fund and not to a city's budget.
 
 Revision ID: funding_0009
-Revises: funding_0006
+Revises: funding_0008
 Create Date: 2026-11-29
 """
 
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "funding_0009"
-down_revision: str | None = "funding_0006"
+down_revision: str | None = "funding_0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -146,6 +146,7 @@ def test_the_event_is_written_with_the_change_and_not_without_it(system: Any) ->
         "version": 1,
         "temporary": False,
         "officer_id": None,
+        "temporary_id_expires_on": None,
     }
     # A refused registration (NIK already held) writes no event.
     again = system.registry.post(
