@@ -46,6 +46,7 @@ from services.funding.schemas import (
     AgreementMemberRemovalOut,
     AgreementMembersIn,
     AgreementMembersOut,
+    AgreementStatusFilter,
     BillingRunIn,
     BillingRunOut,
     ContributionQuoteIn,
@@ -56,17 +57,21 @@ from services.funding.schemas import (
     FundingAgreementPatch,
     InvoiceOut,
     InvoiceOverdueRunIn,
+    InvoiceStatusFilter,
     PaymentIn,
     PaymentOut,
     RateScheduleOut,
     RateScheduleVersionIn,
+    ScheduleCode,
+    VillageCodeText,
     VillageStatementOut,
     WorkerArrearsOut,
+    WorkerId,
 )
 
 router = APIRouter(prefix="/v1", tags=["funding"])
 Pagination = Annotated[PageParams, Depends(page_params)]
-VillageCode = Annotated[str, Path(max_length=13, examples=["33.26.15.2001"])]
+VillageCode = Annotated[VillageCodeText, Path(examples=["33.26.15.2001"])]
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 READ_SCOPES = ("funding:admin", "reports:read")
 
@@ -148,7 +153,7 @@ def list_rate_schedules(
     summary="Publish a new version of a rate schedule (funding:admin)",
 )
 def new_rate_schedule_version(
-    code: Annotated[str, Path(max_length=40)],
+    code: Annotated[ScheduleCode, Path()],
     body: RateScheduleVersionIn,
     session: DbSession,
     principal: CurrentPrincipal,
@@ -280,9 +285,9 @@ def list_agreements(
     session: DbSession,
     principal: CurrentPrincipal,
     pagination: Pagination,
-    village_code: Annotated[str | None, Query(max_length=13)] = None,
+    village_code: Annotated[VillageCodeText | None, Query()] = None,
     fiscal_year: Annotated[int | None, Query(ge=2000, le=2099)] = None,
-    status: str | None = None,
+    status: Annotated[AgreementStatusFilter | None, Query()] = None,
 ) -> Page[FundingAgreementOut]:
     require_reader(principal)
     statement = select(FundingAgreement)
@@ -391,7 +396,7 @@ def add_members(
 )
 def remove_member(
     agreement_id: RowId,
-    worker_id: Annotated[str, Path(max_length=64)],
+    worker_id: Annotated[WorkerId, Path()],
     session: DbSession,
     principal: CurrentPrincipal,
     effective_date: Annotated[
@@ -530,9 +535,9 @@ def list_invoices(
     session: DbSession,
     principal: CurrentPrincipal,
     pagination: Pagination,
-    village_code: Annotated[str | None, Query(max_length=13)] = None,
+    village_code: Annotated[VillageCodeText | None, Query()] = None,
     period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
-    status: str | None = None,
+    status: Annotated[InvoiceStatusFilter | None, Query()] = None,
 ) -> Page[InvoiceOut]:
     require_reader(principal)
     statement = select(Invoice)
@@ -655,7 +660,7 @@ def list_payments(
     principal: CurrentPrincipal,
     pagination: Pagination,
     invoice_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
-    village_code: Annotated[str | None, Query(max_length=13)] = None,
+    village_code: Annotated[VillageCodeText | None, Query()] = None,
 ) -> Page[PaymentOut]:
     require_reader(principal)
     statement = select(Payment)
