@@ -110,6 +110,11 @@ class TextRule:
         return json_schema
 
 
+def is_clean(value: str) -> bool:
+    """Whether ``value`` holds no character the rule refuses (for text checked outside pydantic)."""
+    return _REFUSED.search(value) is None
+
+
 def sanitise_label(value: str, max_length: int) -> str:
     """A label the client does not choose deliberately (an uploaded file's name): kept, not refused,
     with control characters and surrogates removed, NFC, stripped and cut to ``max_length``."""

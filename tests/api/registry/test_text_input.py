@@ -4,6 +4,7 @@ row is rejected alone."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -57,6 +58,16 @@ def test_control_characters_in_query_and_path_parameters_are_422(
     client = service_client("registry")
     headers = anonymous_headers() if path.startswith("/v1/areas") else VIL
     assert_refused(client.get(path, params=params, headers=headers), field)
+
+
+@pytest.mark.parametrize("value", ["a\\u0000b", "\\ud800", "a\\u0085"])
+def test_a_cursor_carrying_a_control_character_or_surrogate_is_422(
+    service_client: ClientFactory, value: str
+) -> None:
+    client = service_client("registry")
+    cursor = base64.urlsafe_b64encode(f'["{value}"]'.encode()).decode().rstrip("=")
+    response = client.get("/v1/workers", params={"cursor": cursor}, headers=VIL)
+    assert_refused(response, "cursor", "malformed cursor")
 
 
 def test_length_counts_the_composed_name(service_client: ClientFactory) -> None:
