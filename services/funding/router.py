@@ -63,6 +63,7 @@ from services.funding.schemas import (
     RateScheduleOut,
     RateScheduleVersionIn,
     ScheduleCode,
+    VillageCodeFilter,
     VillageCodeText,
     VillageStatementOut,
     WorkerArrearsOut,
@@ -285,7 +286,7 @@ def list_agreements(
     session: DbSession,
     principal: CurrentPrincipal,
     pagination: Pagination,
-    village_code: Annotated[VillageCodeText | None, Query()] = None,
+    village_code: Annotated[VillageCodeFilter | None, Query()] = None,
     fiscal_year: Annotated[int | None, Query(ge=2000, le=2099)] = None,
     status: Annotated[AgreementStatusFilter | None, Query()] = None,
 ) -> Page[FundingAgreementOut]:
@@ -535,7 +536,7 @@ def list_invoices(
     session: DbSession,
     principal: CurrentPrincipal,
     pagination: Pagination,
-    village_code: Annotated[VillageCodeText | None, Query()] = None,
+    village_code: Annotated[VillageCodeFilter | None, Query()] = None,
     period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
     status: Annotated[InvoiceStatusFilter | None, Query()] = None,
 ) -> Page[InvoiceOut]:
@@ -660,7 +661,7 @@ def list_payments(
     principal: CurrentPrincipal,
     pagination: Pagination,
     invoice_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
-    village_code: Annotated[VillageCodeText | None, Query()] = None,
+    village_code: Annotated[VillageCodeFilter | None, Query()] = None,
 ) -> Page[PaymentOut]:
     require_reader(principal)
     statement = select(Payment)

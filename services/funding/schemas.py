@@ -23,8 +23,10 @@ OccupationText = Annotated[str, TextRule(20)]
 DisplayName = Annotated[str, TextRule(200)]
 LegalReference = Annotated[str, TextRule(200)]
 PaymentReference = Annotated[str, TextRule(60)]
-AgreementStatusFilter = Annotated[str, TextRule(10)]
-InvoiceStatusFilter = Annotated[str, TextRule(16)]
+# Filters may be empty, as before ("" filters nothing).
+VillageCodeFilter = Annotated[str, TextRule(13, min_length=0)]
+AgreementStatusFilter = Annotated[str, TextRule(10, min_length=0)]
+InvoiceStatusFilter = Annotated[str, TextRule(16, min_length=0)]
 
 
 class RateDiscountOut(BaseModel):

@@ -62,7 +62,7 @@ VillageFilter = Annotated[
 Registry = Annotated[RegistryClient, Depends(get_registry)]
 VillagePath = Annotated[VillageCodeText, Path(examples=["33.26.15.2001"])]
 AreaQuery = Annotated[
-    VillageCodeText | None,
+    Annotated[str, TextRule(13, min_length=0)] | None,
     Query(description="PP, PP.RR, PP.RR.DD or PP.RR.DD.VVVV; absent = whole country"),
 ]
 

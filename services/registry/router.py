@@ -31,6 +31,7 @@ from services.registry.dependencies import DbSession
 from services.registry.models import DuplicateCandidate, Worker, WorkerImport, idempotency_keys
 from services.registry.nik import mask_nik
 from services.registry.schemas import (
+    AreaCodeFilter,
     AreaCodeText,
     AreaOut,
     AreaSearchText,
@@ -188,7 +189,7 @@ def list_workers(
     session: DbSession,
     principal: Principal_,
     pagination: Pagination,
-    village_code: Annotated[AreaCodeText | None, Query()] = None,
+    village_code: Annotated[AreaCodeFilter | None, Query()] = None,
     status: WorkerStatus | None = None,
     q: Annotated[SearchText | None, Query(description="Part of the name, or a NIK")] = None,
     temporary: Annotated[bool | None, Query(description="Only workers still on a temporary id")] = None,
@@ -439,7 +440,7 @@ def list_candidates(
     principal: Principal_,
     pagination: Pagination,
     status: duplicates.CandidateStatus | None = duplicates.CandidateStatus.open,
-    village_code: Annotated[AreaCodeText | None, Query()] = None,
+    village_code: Annotated[AreaCodeFilter | None, Query()] = None,
 ) -> Page[DuplicateCandidateOut]:
     rows, cursor = duplicates.list_candidates(
         session, principal, status=status, village_code=village_code, params=pagination

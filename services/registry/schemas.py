@@ -31,11 +31,13 @@ class AreaOut(BaseModel):
 ProgramCode = Literal["JKK", "JKM", "JHT"]
 # Client text (NFC, stripped, no control characters), sized to the column it is stored in; the NIK and
 # phone are longer than their columns because the domain normalises them (and says why when it cannot).
+# Optional values and filters may be empty, as before: the domain treats "" as absent.
 WorkerName = Annotated[str, TextRule(120)]
-NikText = Annotated[str, TextRule(32)]
-PhoneText = Annotated[str, TextRule(32)]
+NikText = Annotated[str, TextRule(32, min_length=0)]
+PhoneText = Annotated[str, TextRule(32, min_length=0)]
 AreaCodeText = Annotated[str, TextRule(13)]
-ReferenceId = Annotated[str, TextRule(64)]
+AreaCodeFilter = Annotated[str, TextRule(13, min_length=0)]
+ReferenceId = Annotated[str, TextRule(64, min_length=0)]
 WorkerIdText = Annotated[str, TextRule(36)]
 SearchText = Annotated[str, TextRule(120, min_length=2)]
 AreaSearchText = Annotated[str, TextRule(100, min_length=2)]

@@ -111,3 +111,12 @@ def test_legal_reference_is_stored_normalised_and_measured_so(funding: TestClien
         headers=HEADERS,
     )
     assert_refused(too_long, "legal_reference", "at most 200 characters")
+
+
+def test_empty_filters_still_filter_nothing(funding: TestClient) -> None:
+    created = funding.post("/v1/funding-agreements", json=agreement_body(VILLAGE), headers=HEADERS)
+    assert created.status_code == 201, created.text
+    listed = funding.get("/v1/funding-agreements", params={"status": "", "village_code": ""}, headers=ADMIN)
+    assert listed.status_code == 200, listed.text
+    assert [a["id"] for a in listed.json()["items"]] == [created.json()["id"]]
+    assert funding.get("/v1/invoices", params={"status": " "}, headers=ADMIN).status_code == 200
