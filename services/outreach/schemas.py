@@ -73,7 +73,7 @@ Unit = Annotated[str, TextRule(120)]
 Venue = Annotated[str, TextRule(200)]
 # Reasons are kept as text (unbounded column); 500 keeps them readable. Line breaks are allowed.
 Reason = Annotated[str, TextRule(500, min_length=3, multiline=True)]
-CapturedBy = Annotated[str, TextRule(120)]
+CapturedBy = Annotated[str, TextRule(120, min_length=0)]  # may be empty, as before
 RowId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
