@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.system import RunningSystem
+from tests.e2e.system import E2E_TODAY, RunningSystem
 
 pytestmark = pytest.mark.e2e
 
@@ -294,10 +294,11 @@ def test_officer_outreach_flow(system: RunningSystem) -> None:
     )
     assert officer.status_code == 201, officer.text
     officer_id = officer.json()["id"]
-    today = dt.date.today().isoformat()
+    # From the system's business date (lead conversion checks the assignment on it) or today if earlier.
+    since = min(dt.date.fromisoformat(E2E_TODAY), dt.date.today()).isoformat()
     assigned = httpx.post(
         f"{gateway}/v1/officers/{officer_id}/assignments",
-        json={"village_code": "33.26.15.2001", "valid_from": today},
+        json={"village_code": "33.26.15.2001", "valid_from": since},
         headers=bearer(admin),
         timeout=10,
     )
