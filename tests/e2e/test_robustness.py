@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.system import RunningSystem
+from tests.e2e.system import E2E_TODAY, RunningSystem
 from tests.support import ALL_SCOPES
 
 pytestmark = pytest.mark.e2e
@@ -81,7 +81,7 @@ def test_every_operation_survives_fuzzing_by_an_officer(system: RunningSystem) -
         f"{system.gateway}/v1/officers/{officer.json()['id']}/assignments",
         json={
             "village_code": "33.26.15.2004",
-            "valid_from": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+            "valid_from": min(dt.date.fromisoformat(E2E_TODAY), dt.date.today()).isoformat(),
         },
         headers={"Authorization": f"Bearer {admin_token}"},
         timeout=10,
