@@ -198,7 +198,7 @@ def check_nrp(nrp: str) -> None:
 def set_officer_password(
     session: Session, nrp: str, password: str | None = None, *, now: dt.datetime | None = None
 ) -> str:
-    """Set (or generate) an officer's password; clears any lockout. Returns the password."""
+    """Set (or generate) an officer's password (their refresh tokens are revoked). Returns the password."""
     check_nrp(nrp)
     if password is None:
         password = secrets.token_urlsafe(12)
@@ -207,12 +207,9 @@ def set_officer_password(
     now = now or utcnow()
     row = session.get(OfficerLogin, nrp)
     if row is None:
-        row = OfficerLogin(nrp=nrp, password_hash="", failed_attempts=0, updated_at=now)
+        row = OfficerLogin(nrp=nrp, password_hash="", updated_at=now)
         session.add(row)
     row.password_hash = _hasher.hash(password)
-    row.failed_attempts = 0
-    row.first_failed_at = None
-    row.locked_until = None
     row.updated_at = now
     # A reset answers a leaked or forgotten password: sessions opened with the old one end too.
     session.execute(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, text
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime, make_metadata
@@ -54,9 +54,8 @@ class OfficerLogin(GatewayBase):
 
     nrp: Mapped[str] = mapped_column(String(8), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    failed_attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    first_failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Failed attempts are counted per (NRP, address) in the gateway's rate-limit store, not here: an
+    # account-wide count would let anyone lock any officer out.
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 

@@ -17,14 +17,25 @@ from gateway.auth import Authenticator
 from gateway.config import GatewaySettings
 from gateway.exceptions import InvalidClient, TokenError
 from gateway.models import ApiKey
-from gateway.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, TokenResponse
+from gateway.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    ClientIdText,
+    GrantType,
+    KeyIdText,
+    NrpText,
+    ScopeText,
+    TokenResponse,
+    VillageCodeText,
+)
 from gateway.tokens import issue_access_token
 from services.common.db import Database
 from services.common.http import UpstreamUnavailable
 from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import PRINCIPAL_HEADER, Principal, PrincipalKind, Scope, encode_principal
 from services.common.requestid import current_request_id
-from services.common.wilayah import VILLAGE_CODE_PATTERN
+from services.common.text import TextError, clean_text
 
 router = APIRouter(prefix="/v1")
 # The gateway's own identity when it asks outreach who an officer is.
@@ -72,7 +83,12 @@ def _basic_client(request: Request) -> tuple[str, str] | None:
         raise InvalidClient("malformed Basic credentials") from None
     if not sep:
         raise InvalidClient("malformed Basic credentials")
-    return unquote(client_id), unquote(secret)
+    try:
+        # The client id is looked up in the database: the same text rule as the form field.
+        client_id = clean_text(unquote(client_id), max_length=64)
+    except TextError:
+        raise InvalidClient("malformed Basic credentials") from None
+    return client_id, unquote(secret)
 
 
 async def _officer_access(request: Request, nrp: str) -> dict[str, Any] | None:
@@ -227,13 +243,15 @@ async def _refresh_grant(request: Request, refresh_token: str | None) -> TokenRe
 async def token(
     request: Request,
     response: Response,
-    grant_type: Annotated[str, Form(description="password | client_credentials | refresh_token")],
-    username: Annotated[str | None, Form(description="Officer NRP (password grant)")] = None,
+    grant_type: Annotated[GrantType, Form(description="password | client_credentials | refresh_token")],
+    username: Annotated[NrpText | None, Form(description="Officer NRP (password grant)")] = None,
     password: Annotated[str | None, Form()] = None,
-    client_id: Annotated[str | None, Form()] = None,
+    client_id: Annotated[ClientIdText | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
     refresh_token: Annotated[str | None, Form()] = None,
-    scope: Annotated[str | None, Form(description="Space-separated subset of the client's scopes")] = None,
+    scope: Annotated[
+        ScopeText | None, Form(description="Space-separated subset of the client's scopes")
+    ] = None,
 ) -> TokenResponse:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
@@ -282,7 +300,7 @@ async def list_api_keys(
     request: Request,
     _: KeysAdmin,
     pagination: Annotated[PageParams, Depends(page_params)],
-    village_code: Annotated[str | None, Query(pattern=VILLAGE_CODE_PATTERN)] = None,
+    village_code: Annotated[VillageCodeText | None, Query()] = None,
 ) -> Page[ApiKeyOut]:
     def load() -> Page[ApiKeyOut]:
         with _database(request).sessions() as session:
@@ -298,9 +316,7 @@ async def list_api_keys(
     tags=["api-keys"],
     summary="Revoke an API key (effective at once on this gateway, within the key cache TTL elsewhere)",
 )
-async def revoke_api_key(
-    key_id: Annotated[str, Path(max_length=32)], request: Request, _: KeysAdmin
-) -> Response:
+async def revoke_api_key(key_id: Annotated[KeyIdText, Path()], request: Request, _: KeysAdmin) -> Response:
     def revoke() -> None:
         with _database(request).sessions.begin() as session:
             credentials.revoke_api_key(session, key_id)

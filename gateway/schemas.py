@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from services.common.text import TextRule
 from services.common.wilayah import VILLAGE_CODE_PATTERN
+
+# Client text (NFC, stripped, no control characters), sized to the column it is stored in or looked up
+# by. Secrets (passwords, client secrets, refresh tokens) are not text to normalise: they are only hashed.
+VillageCodeText = Annotated[str, TextRule(13, pattern=VILLAGE_CODE_PATTERN)]
+KeyName = Annotated[str, TextRule(200)]
+GrantType = Annotated[str, TextRule(40)]
+NrpText = Annotated[str, TextRule(64)]
+ClientIdText = Annotated[str, TextRule(64)]
+ScopeText = Annotated[str, TextRule(500)]
+KeyIdText = Annotated[str, TextRule(32)]
 
 
 class TokenResponse(BaseModel):
@@ -20,14 +32,10 @@ class TokenResponse(BaseModel):
 
 
 class ApiKeyCreate(BaseModel):
-    village_code: str = Field(
-        pattern=VILLAGE_CODE_PATTERN,
-        description="Desa/kelurahan code PP.RR.DD.VVVV",
-        examples=["33.26.15.2001"],
+    village_code: VillageCodeText = Field(
+        description="Desa/kelurahan code PP.RR.DD.VVVV", examples=["33.26.15.2001"]
     )
-    name: str = Field(
-        min_length=1, max_length=200, description="Who uses the key, e.g. the village's OpenSID"
-    )
+    name: KeyName = Field(description="Who uses the key, e.g. the village's OpenSID")
 
 
 class ApiKeyOut(BaseModel):

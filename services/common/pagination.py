@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.common.errors import ValidationProblem
+from services.common.text import is_clean
 
 T = TypeVar("T")
 MAX_LIMIT = 500
@@ -63,9 +64,8 @@ def _accepts(column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> Callabl
         return lambda v: type(v) is int and -_INT32 <= v < _INT32
     if isinstance(column_type, String):
         length = column_type.length or 512
-        return lambda v: (
-            type(v) is str and len(v) <= length and not any(ord(c) < 32 or ord(c) == 127 for c in v)
-        )
+        # No control characters or lone surrogates (a JSON "\ud800" escape): the driver cannot send them.
+        return lambda v: type(v) is str and len(v) <= length and is_clean(v)
     raise TypeError(f"no cursor codec for key column type {column_type!r}")
 
 

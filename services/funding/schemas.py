@@ -8,13 +8,24 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.money import PositiveRupiah, Rupiah
+from services.common.text import TextRule
 from services.funding.statuses import AgreementStatus, InvoiceStatus, PaymentMethod
 
 ProgramName = Literal["JKK", "JKM", "JHT"]
 SourceName = Literal["dana_desa", "apbd_kelurahan", "csr", "other"]
 PERIOD_PATTERN = r"^[0-9]{4}-[0-9]{2}$"
 MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
-WorkerId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+# Client text (NFC, stripped, no control characters), each sized to the column it is stored in or
+# compared with; used by the request bodies below and by the routes' path and query parameters.
+WorkerId = Annotated[str, TextRule(64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+VillageCodeText = Annotated[str, TextRule(13)]
+ScheduleCode = Annotated[str, TextRule(40)]
+OccupationText = Annotated[str, TextRule(20)]
+DisplayName = Annotated[str, TextRule(200)]
+LegalReference = Annotated[str, TextRule(200)]
+PaymentReference = Annotated[str, TextRule(60)]
+# Filters may be empty, as before ("" filters nothing).
+VillageCodeFilter = Annotated[str, TextRule(13, min_length=0)]
 
 
 class RateDiscountOut(BaseModel):
@@ -48,12 +59,12 @@ class RateScheduleOut(BaseModel):
 
 class RateDiscountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName
     start_period: str = Field(pattern=PERIOD_PATTERN)
     end_period: str = Field(pattern=PERIOD_PATTERN)
     percent_payable: int = Field(ge=0, le=100)
     programs: list[Literal["JKK", "JKM"]] = Field(min_length=1)
-    occupations: list[str] | None = None
+    occupations: list[OccupationText] | None = None
     applies_to_dana_desa: bool = Field(
         default=False, description="also when the village fund (dana desa, APBDes) pays"
     )
@@ -66,7 +77,7 @@ class RateScheduleVersionIn(BaseModel):
     """A new version of a schedule (replaces the current one for prices from now on)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName
     effective_from: str = Field(pattern=PERIOD_PATTERN)
     effective_to: str | None = Field(default=None, pattern=PERIOD_PATTERN)
     min_income_idr: Rupiah
@@ -85,7 +96,7 @@ class ContributionQuoteIn(BaseModel):
     programs: list[ProgramName] = Field(min_length=1)
     period: str = Field(pattern=PERIOD_PATTERN)
     funding_source: Literal["dana_desa", "apbd_kelurahan", "csr", "other", "self_pay"]
-    occupation: str = Field(max_length=20)
+    occupation: OccupationText
 
 
 class ContributionQuoteLineOut(BaseModel):
@@ -104,10 +115,10 @@ class ContributionQuoteOut(BaseModel):
 
 class FundingAgreementIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    village_code: str = Field(max_length=13)
+    village_code: VillageCodeText
     fiscal_year: int = Field(ge=2000, le=2099)
     source: SourceName
-    legal_reference: str = Field(min_length=1, max_length=200, description="Perdes/Perkades number")
+    legal_reference: LegalReference = Field(description="Perdes/Perkades number")
     budget_ceiling_idr: PositiveRupiah
     start_period: str = Field(pattern=PERIOD_PATTERN)
     end_period: str = Field(pattern=PERIOD_PATTERN)
@@ -118,7 +129,7 @@ class FundingAgreementIn(BaseModel):
 class FundingAgreementPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     source: SourceName | None = None
-    legal_reference: str | None = Field(default=None, min_length=1, max_length=200)
+    legal_reference: LegalReference | None = None
     budget_ceiling_idr: PositiveRupiah | None = None
     start_period: str | None = Field(default=None, pattern=PERIOD_PATTERN)
     end_period: str | None = Field(default=None, pattern=PERIOD_PATTERN)
@@ -265,9 +276,7 @@ class PaymentIn(BaseModel):
     amount_idr: PositiveRupiah
     paid_on: dt.date
     method: Literal["bank_transfer", "virtual_account", "cash", "giro"]
-    reference: str = Field(
-        min_length=1, max_length=60, description="SP2D number (treasury disbursement order)"
-    )
+    reference: PaymentReference = Field(description="SP2D number (treasury disbursement order)")
 
     def invoices(self) -> tuple[int, ...]:
         """The invoices named, whichever way (the route refuses both or neither)."""

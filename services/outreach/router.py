@@ -11,6 +11,7 @@ from services.common.concurrency import IfMatchHeader, etag
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import PrincipalKind, Scope
+from services.common.text import TextRule
 from services.common.timeutil import today_in_area, utcnow
 from services.common.wilayah import VILLAGE_CODE_PATTERN
 from services.outreach import calendar, leads, officers, progress, scheduling, sync
@@ -19,6 +20,7 @@ from services.outreach.exceptions import OfficerNotFound
 from services.outreach.models import Officer, idempotency_keys
 from services.outreach.registry_client import RegistryClient, get_registry
 from services.outreach.schemas import (
+    NRP_PATTERN,
     AssignmentEnd,
     AssignmentIn,
     AssignmentOut,
@@ -46,6 +48,7 @@ from services.outreach.schemas import (
     OutreachTargetOut,
     SyncIn,
     SyncOut,
+    VillageCodeText,
 )
 
 router = APIRouter(prefix="/v1", tags=["outreach"])
@@ -54,12 +57,14 @@ internal_router = APIRouter(prefix="/internal", tags=["internal"])
 Pagination = Annotated[PageParams, Depends(page_params)]
 PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 QueryId = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
-VillageFilter = Annotated[str | None, Query(pattern=VILLAGE_CODE_PATTERN, examples=["33.26.15.2001"])]
+VillageFilter = Annotated[
+    Annotated[str, TextRule(13, pattern=VILLAGE_CODE_PATTERN)] | None, Query(examples=["33.26.15.2001"])
+]
 Registry = Annotated[RegistryClient, Depends(get_registry)]
-VillagePath = Annotated[str, Path(max_length=13, examples=["33.26.15.2001"])]
+VillagePath = Annotated[VillageCodeText, Path(examples=["33.26.15.2001"])]
 AreaQuery = Annotated[
-    str | None,
-    Query(max_length=13, description="PP, PP.RR, PP.RR.DD or PP.RR.DD.VVVV; absent = whole country"),
+    Annotated[str, TextRule(13, min_length=0)] | None,
+    Query(description="PP, PP.RR, PP.RR.DD or PP.RR.DD.VVVV; absent = whole country"),
 ]
 
 
@@ -199,7 +204,7 @@ def me(session: DbSession, principal: CurrentPrincipal) -> MeOut:
     summary="For the gateway at officer login: the officer and the villages assigned today",
 )
 def officer_access(
-    nrp: Annotated[str, Path(pattern=r"^\d{8}$")], session: DbSession, principal: CurrentPrincipal
+    nrp: Annotated[str, Path(pattern=NRP_PATTERN)], session: DbSession, principal: CurrentPrincipal
 ) -> OfficerAccessOut:
     principal.require_kind(PrincipalKind.internal)
     officer = officers.officer_by_nrp(session, nrp)

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from services.common.text import TextRule
 from services.common.timeutil import require_aware
 from services.common.wilayah import check_village_code
 
-NRP_PATTERN = r"^\d{8}$"
-PHONE_PATTERN = r"^\+62\d{8,13}$"
-_NIK = re.compile(r"^\d{16}$")
+# ASCII digits only: a regex ``\d`` also takes other scripts' digits.
+NRP_PATTERN = r"^[0-9]{8}$"
+PHONE_PATTERN = r"^\+62[0-9]{8,13}$"
 
 OCCUPATIONS = (
     "petani",
@@ -61,24 +61,19 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL characters; refuse them instead of failing on insert.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-def _nik(value: str) -> str:
-    if not _NIK.match(value):
-        raise ValueError("NIK must be 16 digits")
-    return value
-
-
-VillageCode = Annotated[str, Field(examples=["33.26.15.2001"]), AfterValidator(_village)]
+# Client text (NFC, stripped, no control characters), sized to the column it is stored in.
+VillageCodeText = Annotated[str, TextRule(13)]
+VillageCode = Annotated[VillageCodeText, Field(examples=["33.26.15.2001"]), AfterValidator(_village)]
 AwareDateTime = Annotated[dt.datetime, AfterValidator(_aware)]
-Phone = Annotated[str, Field(pattern=PHONE_PATTERN, examples=["+6281234567890"])]
-Nik = Annotated[str, AfterValidator(_nik)]
-Name = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_no_nul)]
+Phone = Annotated[str, TextRule(16, pattern=PHONE_PATTERN), Field(examples=["+6281234567890"])]
+Nik = Annotated[str, TextRule(16, pattern=r"^[0-9]{16}$", pattern_reason="NIK must be 16 digits")]
+Name = Annotated[str, TextRule(120)]
+Rank = Annotated[str, TextRule(60)]
+Unit = Annotated[str, TextRule(120)]
+Venue = Annotated[str, TextRule(200)]
+# Reasons are kept as text (unbounded column); 500 keeps them readable. Line breaks are allowed.
+Reason = Annotated[str, TextRule(500, min_length=3, multiline=True)]
+CapturedBy = Annotated[str, TextRule(120, min_length=0)]  # may be empty, as before
 RowId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
@@ -92,17 +87,15 @@ class Strict(BaseModel):
 class OfficerIn(Strict):
     nrp: Annotated[str, Field(pattern=NRP_PATTERN, description="NRP: 8 digits", examples=["85011234"])]
     name: Name
-    rank: Annotated[str, Field(min_length=1, max_length=60, examples=["Bripka"]), AfterValidator(_no_nul)]
-    unit: Annotated[
-        str, Field(min_length=1, max_length=120, examples=["Polsek Rembang"]), AfterValidator(_no_nul)
-    ]
+    rank: Rank = Field(examples=["Bripka"])
+    unit: Unit = Field(examples=["Polsek Rembang"])
     phone: Phone | None = None
 
 
 class OfficerPatch(Strict):
     name: Name | None = None
-    rank: Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_no_nul)] | None = None
-    unit: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_no_nul)] | None = None
+    rank: Rank | None = None
+    unit: Unit | None = None
     phone: Phone | None = None
     active: bool | None = None
 
@@ -202,7 +195,7 @@ class OutreachSessionIn(Strict):
     officer_id: RowId | None = Field(default=None, description="Defaults to the calling officer")
     starts_at: AwareDateTime
     ends_at: AwareDateTime
-    venue: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
+    venue: Venue
     kind: OutreachSessionKind
     co_hosts: list[OutreachCoHost] = Field(default_factory=list, max_length=10)
     recorded: bool = Field(default=False, description="Recording a session that already took place")
@@ -211,13 +204,13 @@ class OutreachSessionIn(Strict):
 class OutreachSessionPatch(Strict):
     starts_at: AwareDateTime | None = None
     ends_at: AwareDateTime | None = None
-    venue: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)] | None = None
+    venue: Venue | None = None
     co_hosts: list[OutreachCoHost] | None = Field(default=None, max_length=10)
-    reason: Annotated[str, Field(min_length=3, max_length=500), AfterValidator(_no_nul)]
+    reason: Reason
 
 
 class OutreachSessionCancel(Strict):
-    reason: Annotated[str, Field(min_length=3, max_length=500), AfterValidator(_no_nul)]
+    reason: Reason
 
 
 class OutreachSessionOut(BaseModel):
@@ -276,7 +269,7 @@ class LeadSyncItem(SyncItem):
     nik: Nik | None = None
     occupation: Occupation | None = None
     consent_given_at: AwareDateTime
-    consent_captured_by: Annotated[str, Field(max_length=120), AfterValidator(_no_nul)] | None = None
+    consent_captured_by: CapturedBy | None = None
 
 
 class AttendanceOut(BaseModel):

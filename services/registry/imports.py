@@ -36,6 +36,7 @@ from services.common.db import UTCDateTime
 from services.common.errors import FieldError, ValidationProblem
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind
+from services.common.text import TextError, clean_text, sanitise_label
 from services.common.timeutil import today_in_area, utcnow
 from services.registry import duplicates, opensid
 from services.registry.access import require_read, require_write
@@ -73,6 +74,9 @@ COLUMNS = (
 )
 REQUIRED_COLUMNS = ("name", "occupation", "declared_income_idr", "programs")
 _OVERFLOW = "\x00overflow"  # marks a row with more cells than header columns
+# Cells are checked by the common text rule first (no control characters, NFC); their real limits are
+# the domain's (a name of 120 characters, an id of 64, a NIK of 16 digits …), with its own reasons.
+_CELL_MAX = 1_000
 _TRUE = frozenset({"true", "1", "yes", "y", "ya"})
 _FALSE = frozenset({"", "false", "0", "no", "n", "tidak"})
 
@@ -202,10 +206,12 @@ def parse_row(
     raw: dict[str, str], default_village: str | None
 ) -> tuple[WorkerInput | None, list[FieldError]]:
     """Text cells → :class:`WorkerInput`, or the cells whose type is wrong."""
-    errors: list[FieldError] = []
     if _OVERFLOW in raw:
         reason = "the row has more cells than the header (quote values that contain the delimiter)"
         return None, [{"field": "row", "reason": reason}]
+    raw, errors = _clean_cells(raw)
+    if errors:
+        return None, errors
     unmapped = opensid.unmapped_occupation(raw.get("occupation", ""))
     if unmapped is not None:
         errors.append({"field": "occupation", "reason": unmapped})
@@ -252,6 +258,18 @@ def parse_row(
         ),
         [],
     )
+
+
+def _clean_cells(raw: dict[str, str]) -> tuple[dict[str, str], list[FieldError]]:
+    """Every cell through the common text rule: a NUL or other control character rejects the row."""
+    cleaned: dict[str, str] = {}
+    errors: list[FieldError] = []
+    for column, value in raw.items():
+        try:
+            cleaned[column] = clean_text(value, max_length=_CELL_MAX, min_length=0)
+        except TextError as exc:
+            errors.append({"field": column, "reason": str(exc)})
+    return cleaned, errors
 
 
 # --- the import ------------------------------------------------------------------------------------
@@ -304,7 +322,7 @@ def _create_staging(session: Session) -> None:
         text(
             f"CREATE TEMPORARY TABLE {_STAGING} (row_number INTEGER PRIMARY KEY, id VARCHAR(36) NOT NULL,"
             " nik VARCHAR(16), temporary_id VARCHAR(20), temporary_deadline DATE, name VARCHAR(120) NOT NULL,"
-            " name_key VARCHAR(120) NOT NULL, sex VARCHAR(1) NOT NULL, birth_date DATE NOT NULL,"
+            " name_key VARCHAR(360) NOT NULL, sex VARCHAR(1) NOT NULL, birth_date DATE NOT NULL,"
             " phone VARCHAR(16), village_code VARCHAR(13) NOT NULL, occupation VARCHAR(20) NOT NULL,"
             " declared_income_idr BIGINT NOT NULL, programs VARCHAR(20) NOT NULL,"
             " funding VARCHAR(20) NOT NULL,"
@@ -613,7 +631,7 @@ def create_import(session: Session, principal: Principal, filename: str, content
         id=str(uuid.uuid4()),
         actor=principal.actor,
         village_code=next(iter(villages)) if villages is not None and len(villages) == 1 else None,
-        filename=filename[:255] or "upload",
+        filename=sanitise_label(filename, 255) or "upload",
         file_format=detect_format(filename, content),
         file_sha256=file_fingerprint(content),
         status=ImportStatus.queued,

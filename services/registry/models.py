@@ -23,6 +23,7 @@ from services.common.db import UTCDateTime, make_metadata
 from services.common.events import make_inbox_table, make_outbox_table
 from services.common.idempotency import make_idempotency_table
 from services.common.jobs import make_jobs_table
+from services.registry.validation import NAME_KEY_LENGTH, NAME_LENGTH
 
 
 class RegistryBase(DeclarativeBase):
@@ -60,8 +61,8 @@ class Worker(RegistryBase):
     nik: Mapped[str | None] = mapped_column(String(16))
     temporary_id: Mapped[str | None] = mapped_column(String(20), unique=True)
     temporary_deadline: Mapped[dt.date | None] = mapped_column(Date)
-    name: Mapped[str] = mapped_column(String(120))
-    name_key: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH))
     sex: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[dt.date] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(String(16))

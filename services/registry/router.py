@@ -37,16 +37,20 @@ from services.registry.models import DuplicateCandidate, Worker, WorkerImport, i
 from services.registry.nik import mask_nik
 from services.registry.outreach_client import OfficerChecks, get_officer_checks
 from services.registry.schemas import (
-    PLAIN_TEXT,
+    AreaCodeFilter,
+    AreaCodeText,
     AreaOut,
+    AreaSearchText,
     DuplicateCandidateOut,
     DuplicateResolve,
+    SearchText,
     WorkerCountsItem,
     WorkerCountsOut,
     WorkerCoverage,
     WorkerCreate,
     WorkerDeactivate,
     WorkerHistoryOut,
+    WorkerIdText,
     WorkerImportAccepted,
     WorkerImportOut,
     WorkerImportRowOut,
@@ -60,9 +64,8 @@ areas_router = APIRouter(prefix="/v1/areas", tags=["areas"], dependencies=[Depen
 
 # Format checked by the domain function, so a malformed code gets a readable reason, not a regex.
 AreaCode = Annotated[
-    str,
+    AreaCodeText,
     Path(
-        max_length=13,
         description=f"PP, PP.RR, PP.RR.DD or PP.RR.DD.VVVV ({AREA_CODE_PATTERN})",
         examples=["33.75"],
     ),
@@ -74,7 +77,7 @@ Pagination = Annotated[PageParams, Depends(page_params)]
 def search_areas(
     session: DbSession,
     pagination: Pagination,
-    q: Annotated[str | None, Query(min_length=2, max_length=100, description="Part of the name")] = None,
+    q: Annotated[AreaSearchText | None, Query(description="Part of the name")] = None,
     level: AreaLevel | None = None,
 ) -> Page[AreaOut]:
     rows, cursor = areas.search_areas(session, q, pagination, level=level)
@@ -103,7 +106,7 @@ def list_children(
 Principal_ = Annotated[Principal, Depends(authenticated_principal)]
 # Officer writes are confirmed with outreach (assignment still valid, officer still active): 403 if not.
 OfficerGate = Annotated[OfficerChecks, Depends(get_officer_checks)]
-WorkerId = Annotated[str, Path(max_length=36, pattern=PLAIN_TEXT, description="Worker id (UUID)")]
+WorkerId = Annotated[WorkerIdText, Path(description="Worker id (UUID)")]
 
 workers_router = APIRouter(prefix="/v1/workers", tags=["workers"])
 counts_router = APIRouter(prefix="/v1/worker-counts", tags=["workers"])
@@ -198,12 +201,9 @@ def list_workers(
     session: DbSession,
     principal: Principal_,
     pagination: Pagination,
-    village_code: Annotated[str | None, Query(max_length=13, pattern=PLAIN_TEXT)] = None,
+    village_code: Annotated[AreaCodeFilter | None, Query()] = None,
     status: WorkerStatus | None = None,
-    q: Annotated[
-        str | None,
-        Query(min_length=2, max_length=120, pattern=PLAIN_TEXT, description="Part of the name, or a NIK"),
-    ] = None,
+    q: Annotated[SearchText | None, Query(description="Part of the name, or a NIK")] = None,
     temporary: Annotated[bool | None, Query(description="Only workers still on a temporary id")] = None,
     temporary_id_overdue: Annotated[
         bool | None,
@@ -335,7 +335,7 @@ def worker_history(
 def worker_counts(
     session: DbSession,
     principal: Principal_,
-    area: Annotated[str, Query(max_length=13, pattern=PLAIN_TEXT, description="Area code (any level)")],
+    area: Annotated[AreaCodeText, Query(description="Area code (any level)")],
 ) -> WorkerCountsOut:
     items = workers.worker_counts(session, principal, area)
     return WorkerCountsOut(area=area, items=[WorkerCountsItem(**item) for item in items])
@@ -422,7 +422,7 @@ def import_out(record: WorkerImport) -> WorkerImportOut:
     )
 
 
-ImportId = Annotated[str, Path(max_length=36, pattern=PLAIN_TEXT)]
+ImportId = Annotated[WorkerIdText, Path()]
 
 
 @imports_router.get("/{import_id}", response_model=WorkerImportOut, summary="Status and counts of an import")
@@ -478,7 +478,7 @@ def list_candidates(
     principal: Principal_,
     pagination: Pagination,
     status: duplicates.CandidateStatus | None = duplicates.CandidateStatus.open,
-    village_code: Annotated[str | None, Query(max_length=13, pattern=PLAIN_TEXT)] = None,
+    village_code: Annotated[AreaCodeFilter | None, Query()] = None,
 ) -> Page[DuplicateCandidateOut]:
     rows, cursor = duplicates.list_candidates(
         session, principal, status=status, village_code=village_code, params=pagination

@@ -28,7 +28,7 @@ from services.registry.access import require_read, village_clause
 from services.registry.dependencies import DbSession
 from services.registry.models import Worker
 from services.registry.nik import mask_nik
-from services.registry.schemas import PLAIN_TEXT
+from services.registry.schemas import AreaCodeFilter, SearchText, WorkerIdText
 from services.registry.validation import PROGRAM_ORDER, WorkerStatus
 
 router = APIRouter()
@@ -105,12 +105,9 @@ def export_workers(
     session: DbSession,
     principal: Principal_,
     export: Format,
-    village_code: Annotated[str | None, Query(max_length=13, pattern=PLAIN_TEXT)] = None,
+    village_code: Annotated[AreaCodeFilter | None, Query()] = None,
     status: WorkerStatus | None = None,
-    q: Annotated[
-        str | None,
-        Query(min_length=2, max_length=120, pattern=PLAIN_TEXT, description="Part of the name, or a NIK"),
-    ] = None,
+    q: Annotated[SearchText | None, Query(description="Part of the name, or a NIK")] = None,
     temporary: Annotated[bool | None, Query(description="Only workers still on a temporary id")] = None,
 ) -> StreamingResponse:
     filters = workers.WorkerFilters(village_code=village_code, status=status, q=q, temporary=temporary)
@@ -132,7 +129,7 @@ def export_workers(
 class WorkerLookupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[Annotated[str, Field(max_length=36, pattern=PLAIN_TEXT)]] = Field(
+    ids: list[WorkerIdText] = Field(
         min_length=1, max_length=MAX_LOOKUP, description=f"Worker ids (at most {MAX_LOOKUP:,})"
     )
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from services.common.errors import FieldErrorModel
+from services.common.text import TextRule
 from services.common.wilayah import AreaLevel, VillageKind
 from services.registry.lifecycle import DeactivationReason
 from services.registry.validation import Occupation, WorkerFunding, WorkerStatus
@@ -28,8 +29,18 @@ class AreaOut(BaseModel):
 # --- workers ---------------------------------------------------------------------------------------
 
 ProgramCode = Literal["JKK", "JKM", "JHT"]
-# Text without control characters (PostgreSQL cannot store NUL, and none belongs in these fields).
-PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
+# Client text (NFC, stripped, no control characters), sized to the column it is stored in; the NIK and
+# phone are longer than their columns because the domain normalises them (and says why when it cannot).
+# Optional values and filters may be empty, as before: the domain treats "" as absent.
+WorkerName = Annotated[str, TextRule(120)]
+NikText = Annotated[str, TextRule(32, min_length=0)]
+PhoneText = Annotated[str, TextRule(32, min_length=0)]
+AreaCodeText = Annotated[str, TextRule(13)]
+AreaCodeFilter = Annotated[str, TextRule(13, min_length=0)]
+ReferenceId = Annotated[str, TextRule(64, min_length=0)]
+WorkerIdText = Annotated[str, TextRule(36)]
+SearchText = Annotated[str, TextRule(120, min_length=2)]
+AreaSearchText = Annotated[str, TextRule(100, min_length=2)]
 _DERIVED = "Derived from the NIK; must agree if given"
 
 
@@ -38,26 +49,22 @@ class WorkerCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    nik: str | None = Field(default=None, max_length=32, examples=["3326154107900001"], pattern=PLAIN_TEXT)
+    nik: NikText | None = Field(default=None, examples=["3326154107900001"])
     temporary: bool = Field(default=False, description="Register without a NIK (replace within 90 days)")
-    name: str = Field(min_length=1, max_length=200, examples=["Siti Aminah"], pattern=PLAIN_TEXT)
+    name: WorkerName = Field(examples=["Siti Aminah"])
     birth_date: dt.date | None = Field(default=None, description="Derived from the NIK; must agree if given")
     sex: Literal["M", "F"] | None = Field(
         default=None, description="Derived from the NIK; must agree if given"
     )
-    phone: str | None = Field(default=None, max_length=32, examples=["+6281234567890"], pattern=PLAIN_TEXT)
-    village_code: str = Field(max_length=13, examples=["33.26.15.2001"], pattern=PLAIN_TEXT)
+    phone: PhoneText | None = Field(default=None, examples=["+6281234567890"])
+    village_code: AreaCodeText = Field(examples=["33.26.15.2001"])
     occupation: Occupation
     declared_income_idr: StrictInt = Field(description="Declared monthly income, Rp1,000,000-20,700,000")
     programs: list[ProgramCode] = Field(min_length=1, max_length=3, examples=[["JKK", "JKM"]])
     funding: WorkerFunding = WorkerFunding.village_fund
-    officer_id: str | None = Field(
-        default=None, max_length=64, pattern=PLAIN_TEXT, description="Outreach officer who signed them up"
-    )
-    outreach_session_id: str | None = Field(default=None, max_length=64, pattern=PLAIN_TEXT)
-    lead_id: str | None = Field(
-        default=None, max_length=64, pattern=PLAIN_TEXT, description="Outreach lead converted here"
-    )
+    officer_id: ReferenceId | None = Field(default=None, description="Outreach officer who signed them up")
+    outreach_session_id: ReferenceId | None = None
+    lead_id: ReferenceId | None = Field(default=None, description="Outreach lead converted here")
 
 
 class WorkerPatch(BaseModel):
@@ -65,11 +72,11 @@ class WorkerPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    nik: str | None = Field(default=None, max_length=32, pattern=PLAIN_TEXT)
-    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=PLAIN_TEXT)
+    nik: NikText | None = None
+    name: WorkerName | None = None
     birth_date: dt.date | None = None
     sex: Literal["M", "F"] | None = None
-    phone: str | None = Field(default=None, max_length=32, pattern=PLAIN_TEXT)
+    phone: PhoneText | None = None
     occupation: Occupation | None = None
     declared_income_idr: StrictInt | None = None
     programs: list[ProgramCode] | None = Field(default=None, min_length=1, max_length=3)
@@ -78,9 +85,7 @@ class WorkerPatch(BaseModel):
 
 class WorkerOut(BaseModel):
     id: str
-    nik: str | None = Field(
-        description="Masked (3326**********01) in lists; full in a single read", pattern=PLAIN_TEXT
-    )
+    nik: str | None = Field(description="Masked (3326**********01) in lists; full in a single read")
     temporary_id: str | None = Field(description="TMP-… when registered without a NIK")
     temporary_deadline: dt.date | None = Field(description="When the temporary id must be replaced by a NIK")
     name: str
@@ -191,4 +196,4 @@ class DuplicateResolve(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["same_person", "different_people"]
-    keep_worker_id: str | None = Field(default=None, max_length=36, pattern=PLAIN_TEXT)
+    keep_worker_id: WorkerIdText | None = None

@@ -21,6 +21,11 @@ MIN_INCOME_IDR = 1_000_000
 MAX_INCOME_IDR = 20_700_000
 TEMPORARY_VALIDITY = dt.timedelta(days=90)
 MAX_AGE_YEARS = 120
+NAME_LENGTH = 120
+# Case folding can triple a name ("ß" → "ss", "ΐ" → three characters): the duplicate key is sized for
+# that, and cut there (compatibility ligatures can expand further; a prefix this long still tells
+# people apart).
+NAME_KEY_LENGTH = 3 * NAME_LENGTH
 
 
 class WorkerOccupation(StrEnum):
@@ -118,7 +123,7 @@ def name_key(name: str) -> str:
     if not folded.isascii():  # only then can there be accents to strip
         folded = unicodedata.normalize("NFKD", folded)
         folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", _NAME_KEY_DROP.sub(" ", folded)).strip()
+    return _SPACES.sub(" ", _NAME_KEY_DROP.sub(" ", folded)).strip()[:NAME_KEY_LENGTH]
 
 
 def normalise_phone(phone: str) -> str | None:
@@ -163,8 +168,8 @@ def validate_worker(data: WorkerInput, *, today: dt.date) -> tuple[ValidWorker |
     name = normalise_name(data.name)
     if not name:
         fail("name", "name is required")
-    elif len(name) > 120:
-        fail("name", "name is longer than 120 characters")
+    elif len(name) > NAME_LENGTH:
+        fail("name", f"name is longer than {NAME_LENGTH} characters")
     elif _LETTER.search(name) is None:
         fail("name", "name must contain letters")
     elif _CONTROL.search(name):

@@ -27,6 +27,8 @@ from services.funding.schemas import (
     FundingAgreementIn,
     FundingAgreementOut,
     FundingAgreementPatch,
+    VillageCodeFilter,
+    WorkerId,
 )
 from services.funding.statuses import AgreementStatus
 
@@ -75,7 +77,7 @@ def list_agreements(
     session: DbSession,
     principal: FundingReader,
     pagination: Pagination,
-    village_code: Annotated[str | None, Query(max_length=13)] = None,
+    village_code: Annotated[VillageCodeFilter | None, Query()] = None,
     fiscal_year: Annotated[int | None, Query(ge=2000, le=2099)] = None,
     status: AgreementStatus | None = None,
 ) -> Page[FundingAgreementOut]:
@@ -177,7 +179,7 @@ def add_members(
 )
 def remove_member(
     agreement_id: RowId,
-    worker_id: Annotated[str, Path(max_length=64)],
+    worker_id: Annotated[WorkerId, Path()],
     session: DbSession,
     principal: CurrentPrincipal,
     effective_date: Annotated[

@@ -9,10 +9,10 @@ from fastapi import Depends, Path
 from services.common.errors import ValidationProblem
 from services.common.pagination import PageParams, page_params
 from services.funding.pricing import PricingError
-from services.funding.schemas import MAX_ROW_ID
+from services.funding.schemas import MAX_ROW_ID, VillageCodeText
 
 Pagination = Annotated[PageParams, Depends(page_params)]
-VillageCode = Annotated[str, Path(max_length=13, examples=["33.26.15.2001"])]
+VillageCode = Annotated[VillageCodeText, Path(examples=["33.26.15.2001"])]
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 

@@ -29,13 +29,13 @@ from services.funding.dependencies import DbSession
 from services.funding.models import Invoice, InvoiceLine, Payment
 from services.funding.pricing import Period, PricingError
 from services.funding.registry_client import IdentityDirectory
-from services.funding.schemas import MAX_ROW_ID
+from services.funding.schemas import MAX_ROW_ID, VillageCodeFilter, VillageCodeText
+from services.funding.statuses import InvoiceStatus
 
 router = APIRouter(tags=["funding"])
 Principal_ = Annotated[Principal, Depends(authenticated_principal)]
 Format = Annotated[ExportFormat, Depends(export_format)]
-_PLAIN = r"^[^\x00-\x1f\x7f]*$"
-VillageFilter = Annotated[str | None, Query(max_length=13, pattern=_PLAIN)]
+VillageFilter = Annotated[VillageCodeFilter | None, Query()]
 READ_SCOPES = ("funding:admin", "reports:read")
 
 
@@ -123,7 +123,7 @@ def export_invoices(
     identities: Identities,
     village_code: VillageFilter = None,
     period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
-    status: Annotated[str | None, Query(max_length=16, pattern=_PLAIN)] = None,
+    status: InvoiceStatus | None = None,
 ) -> StreamingResponse:
     require_reader(principal)
     invoices = _scoped(select(Invoice), principal, village_code)
@@ -249,7 +249,7 @@ STATEMENT_COLUMNS = (
     responses=EXPORT_RESPONSES,
 )
 def export_statement(
-    code: Annotated[str, Path(max_length=13, pattern=_PLAIN, examples=["33.26.15.2001"])],
+    code: Annotated[VillageCodeText, Path(examples=["33.26.15.2001"])],
     session: DbSession,
     principal: Principal_,
     export: Format,

@@ -14,7 +14,7 @@ from services.funding.dependencies import DbSession
 from services.funding.models import CreditNote, Invoice, InvoiceLine
 from services.funding.pricing import Period, PricingError
 from services.funding.routes.common import Pagination, RowId, pricing_problem
-from services.funding.schemas import InvoiceOut
+from services.funding.schemas import InvoiceOut, VillageCodeFilter
 from services.funding.statuses import InvoiceStatus
 
 router = APIRouter(prefix="/v1", tags=["funding"])
@@ -75,7 +75,7 @@ def list_invoices(
     session: DbSession,
     principal: FundingReader,
     pagination: Pagination,
-    village_code: Annotated[str | None, Query(max_length=13)] = None,
+    village_code: Annotated[VillageCodeFilter | None, Query()] = None,
     period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
     status: InvoiceStatus | None = None,
 ) -> Page[InvoiceOut]:

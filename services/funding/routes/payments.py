@@ -15,7 +15,13 @@ from services.funding.access import FundingReader, require_reader, require_write
 from services.funding.dependencies import CurrentPrincipal, DbSession
 from services.funding.models import Invoice, Payment, idempotency_keys
 from services.funding.routes.common import Pagination
-from services.funding.schemas import MAX_ROW_ID, PaymentAllocationOut, PaymentIn, PaymentOut
+from services.funding.schemas import (
+    MAX_ROW_ID,
+    PaymentAllocationOut,
+    PaymentIn,
+    PaymentOut,
+    VillageCodeFilter,
+)
 
 router = APIRouter(prefix="/v1", tags=["funding"])
 
@@ -101,7 +107,7 @@ def list_payments(
     principal: FundingReader,
     pagination: Pagination,
     invoice_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
-    village_code: Annotated[str | None, Query(max_length=13)] = None,
+    village_code: Annotated[VillageCodeFilter | None, Query()] = None,
 ) -> Page[PaymentOut]:
     statement = payments.list_statement(principal, invoice_id=invoice_id, village_code=village_code)
     rows, cursor = paginate(

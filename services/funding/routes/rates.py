@@ -18,6 +18,7 @@ from services.funding.schemas import (
     ContributionQuoteOut,
     RateScheduleOut,
     RateScheduleVersionIn,
+    ScheduleCode,
 )
 
 router = APIRouter(prefix="/v1", tags=["funding"])
@@ -72,7 +73,7 @@ def list_rate_schedules(
     summary="Publish a new version of a rate schedule (funding:admin)",
 )
 def new_rate_schedule_version(
-    code: Annotated[str, Path(max_length=40)],
+    code: Annotated[ScheduleCode, Path()],
     body: RateScheduleVersionIn,
     session: DbSession,
     principal: FundingAdmin,
