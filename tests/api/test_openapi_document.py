@@ -18,7 +18,13 @@ from fastapi.testclient import TestClient
 
 from gateway.openapi import merge_documents
 from services.common.errors import _SLUG_BY_STATUS, ProblemError
-from services.common.openapi import OPERATION_ID_PATTERN, SCHEMA_NAME_PATTERN, OperationTable, operations
+from services.common.openapi import (
+    HEALTH_OPERATIONS,
+    OPERATION_ID_PATTERN,
+    SCHEMA_NAME_PATTERN,
+    OperationTable,
+    operations,
+)
 from services.common.problems import CATALOGUE
 from tests.support import client_for, create_component_app
 
@@ -59,14 +65,15 @@ def merged(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def test_every_operation_has_a_hand_chosen_id_and_security(documents: dict[str, dict[str, Any]]) -> None:
     tables = _tables()
-    health = {("GET", "/healthz"), ("GET", "/readyz")}
+    health = set(HEALTH_OPERATIONS.ids)
     for component, document in documents.items():
         table = tables[component]
         found = {key for key, _ in operations(document)}
         assert found - health == set(table.ids), component  # no operation left out, no stale entry
         assert set(table.security) == set(table.ids), component
+        chosen = {**HEALTH_OPERATIONS.ids, **table.ids}
         for key, operation in operations(document):
-            assert operation["operationId"] == (table.ids.get(key) or operation["operationId"])
+            assert operation["operationId"] == chosen[key], (component, key)
             assert OPERATION_ID_PATTERN.fullmatch(operation["operationId"]), (component, key)
             assert "security" in operation, (component, key)
 
