@@ -10,13 +10,15 @@ from typing import Any
 
 import aiohttp
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.responses import Response
 
 from gateway.auth import PUBLIC_RESOURCES, Authenticator, resource_of
 from gateway.config import GatewaySettings, get_settings
-from gateway.openapi import MergedOpenAPI
+from gateway.docs_assets import ASSETS_PATH, asset_response
+from gateway.openapi import MergedOpenAPI, with_servers
+from gateway.operations import OPERATIONS
 from gateway.pathguard import PathGuardMiddleware
 from gateway.ratelimit import make_limiter
 from gateway.router import router as gateway_router
@@ -28,6 +30,7 @@ from services.common.health import Health, Readiness
 from services.common.logging import configure_logging
 from services.common.metrics import install_metrics
 from services.common.migrations import current_revision, head_revision
+from services.common.problems import problem_page
 from services.common.requestid import RequestIdMiddleware
 from services.common.security_headers import SecurityHeadersMiddleware
 
@@ -92,7 +95,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(PathGuardMiddleware)  # before any route, so no handler sees a dot segment
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware, component="gateway")
-    gateway_openapi = problem_openapi(app)
+    gateway_openapi = problem_openapi(app, OPERATIONS)
+    app.openapi = gateway_openapi  # type: ignore[method-assign]  # its own part; /openapi.json is merged
 
     @app.get("/healthz", response_model=Health, tags=["health"], summary="The gateway process is up")
     async def healthz() -> Health:
@@ -120,12 +124,44 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/openapi.json", include_in_schema=False)
-    async def openapi_document() -> JSONResponse:
-        return JSONResponse(await merged_openapi.document(proxy.client, gateway_openapi()))
+    async def openapi_document(request: Request) -> JSONResponse:
+        document = await merged_openapi.document(proxy.client, gateway_openapi())
+        return JSONResponse(with_servers(document, settings.public_base_url or str(request.base_url)))
 
+    # The documentation pages load every asset from the gateway itself: village networks are poor, and
+    # the docs must work where a CDN cannot be reached.
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Sasar API")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Sasar API",
+            swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
+            # No validator badge: it would be fetched from swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Sasar API",
+            redoc_js_url=f"{ASSETS_PATH}/redoc.standalone.js",
+            redoc_favicon_url=f"{ASSETS_PATH}/favicon.png",
+            with_google_fonts=False,
+        )
+
+    @app.get(ASSETS_PATH + "/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> Response:
+        return await asset_response(name)
+
+    @app.get("/problems/{slug}", include_in_schema=False)
+    async def problem_type(request: Request, slug: str) -> Response:
+        page = problem_page(slug)
+        if page is None:
+            return problem_response(request, status=404, detail=f"no problem type {slug!r}")
+        return HTMLResponse(page)
 
     async def forward(request: Request) -> Response:
         service = service_for_path(request.url.path)

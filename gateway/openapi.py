@@ -15,6 +15,15 @@ from typing import Any
 import aiohttp
 
 from gateway.routing import service_for_path
+from services.common.openapi import (
+    ANONYMOUS,
+    AUTHENTICATED,
+    SECURITY_SCHEMES,
+    TOKEN_URL,
+    internal,
+    operations,
+    security_requirements,
+)
 
 SERVICE_ORDER = ("registry", "funding", "outreach")
 
@@ -74,44 +83,19 @@ def merge_documents(
     return merged
 
 
-API_KEY_SCHEME = "villageApiKey"
-OAUTH2_SCHEME = "oauth2"
-TOKEN_URL = "/v1/auth/token"
-# Public reference data: a credential is optional (``{}`` = none needed).
-PUBLIC_PREFIXES = ("/v1/areas",)
-# Operations only internal clients with this scope may call.
-SCOPED_PREFIXES = {"/v1/api-keys": "keys:admin"}
-_SCOPES = {
-    "registry:read": "Read workers of every village",
-    "registry:write": "Register and change workers of every village",
-    "funding:admin": "Rate schedules, agreements, billing runs, payments",
-    "outreach:admin": "Officers, assignments, sessions, targets",
-    "reports:read": "Progress and statistics",
-    "webhooks:admin": "Partner webhook endpoints",
-    "keys:admin": "Village API keys",
-}
-_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+# Fallback for operations a service documents without a security table entry: by path prefix.
+PUBLIC_PREFIXES = ("/v1/areas",)  # public reference data: a credential is optional
+SCOPED_PREFIXES = {"/v1/api-keys": "keys:admin"}  # only internal clients with this scope
 
 
 def add_security(document: dict[str, Any]) -> None:
-    """Declare how to authenticate, per operation, so generated clients need no hand edits."""
+    """Declare how to authenticate, per operation, so generated clients need no hand edits.
+
+    Each operation keeps the security its component's table gave it (only the principals and scopes
+    that may call it); one without falls back to a rule by path prefix.
+    """
     components = document.setdefault("components", {})
-    components["securitySchemes"] = {
-        API_KEY_SCHEME: {
-            "type": "http",
-            "scheme": "bearer",
-            "bearerFormat": "sk_vil_…",
-            "description": "A village government system's API key: `Authorization: Bearer sk_vil_…`.",
-        },
-        OAUTH2_SCHEME: {
-            "type": "oauth2",
-            "description": "Officers log in with NRP and password; internal clients with client credentials.",
-            "flows": {
-                "password": {"tokenUrl": TOKEN_URL, "refreshUrl": TOKEN_URL, "scopes": {}},
-                "clientCredentials": {"tokenUrl": TOKEN_URL, "scopes": dict(_SCOPES)},
-            },
-        },
-    }
+    components["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
     rate_limited = {
         "description": "Rate limit exceeded for this credential",
         "headers": {
@@ -127,16 +111,14 @@ def add_security(document: dict[str, Any]) -> None:
         "503": "The service is unavailable; retry later",
         "504": "The service did not answer in time",
     }
-    for path, item in document.get("paths", {}).items():
-        for method, operation in item.items():
-            if method not in _HTTP_METHODS or not isinstance(operation, dict):
-                continue
+    for (_, path), operation in operations(document):
+        if "security" not in operation:
             operation["security"] = _security_for(path)
-            if path.startswith("/v1/"):
-                responses = operation.setdefault("responses", {})
-                responses.setdefault("429", rate_limited)
-                for status, description in gateway_answers.items():
-                    responses.setdefault(status, {"description": description, "content": problem})
+        if path.startswith("/v1/"):
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("429", rate_limited)
+            for status, description in gateway_answers.items():
+                responses.setdefault(status, {"description": description, "content": problem})
 
 
 def _security_for(path: str) -> list[dict[str, list[str]]]:
@@ -144,11 +126,15 @@ def _security_for(path: str) -> list[dict[str, list[str]]]:
         return []
     for prefix, scope in SCOPED_PREFIXES.items():
         if path.startswith(prefix):
-            return [{OAUTH2_SCHEME: [scope]}]
-    either: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}, {OAUTH2_SCHEME: []}]
+            return security_requirements(internal(scope))
     if path.startswith(PUBLIC_PREFIXES):
-        return [{}, *either]
-    return either
+        return security_requirements((ANONYMOUS, *AUTHENTICATED))
+    return security_requirements(AUTHENTICATED)
+
+
+def with_servers(document: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """``document`` (left unchanged: it is cached) with ``servers`` naming the public base URL."""
+    return {**document, "servers": [{"url": base_url.rstrip("/"), "description": "The Sasar gateway"}]}
 
 
 class MergedOpenAPI:

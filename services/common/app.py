@@ -3,6 +3,7 @@ health endpoints and an OpenAPI document whose error responses are problem+json.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from services.common.events import Inbox, internal_events_router
 from services.common.health import health_router
 from services.common.logging import configure_logging
 from services.common.metrics import Gauge, install_metrics, outbox_gauges
+from services.common.openapi import HEALTH_OPERATIONS, SECURITY_SCHEMES, OperationTable, apply_operation_table
 from services.common.requestid import RequestIdMiddleware
 from services.common.security_headers import SecurityHeadersMiddleware
 from services.common.settings import ComponentSettings
@@ -40,8 +42,9 @@ _COMMON_ERROR_STATUSES = {
 }
 
 
-def problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    """OpenAPI generator that documents every error response as ``application/problem+json``."""
+def problem_openapi(app: FastAPI, operations: OperationTable | None = None) -> Callable[[], dict[str, Any]]:
+    """OpenAPI generator that documents every error response as ``application/problem+json`` and applies
+    the component's operation table (ids, security, required headers, schema names)."""
 
     def build() -> dict[str, Any]:
         if app.openapi_schema:
@@ -85,6 +88,8 @@ def problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                         content[PROBLEM_MEDIA_TYPE] = {"schema": problem_ref}
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
+        schema["components"]["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
+        apply_operation_table(schema, HEALTH_OPERATIONS, *([operations] if operations else []))
         app.openapi_schema = schema
         return schema
 
@@ -102,6 +107,7 @@ def create_service_app(
     inbox: Inbox | None = None,
     outbox: Table | None = None,
     gauges: Callable[[FastAPI], Sequence[Gauge]] | None = None,
+    operations: OperationTable | None = None,
 ) -> FastAPI:
     """The service app; ``inbox`` adds ``POST /internal/events`` and ``outbox`` its lag to ``/readyz``."""
     component = settings.component
@@ -136,5 +142,5 @@ def create_service_app(
         app.include_router(router)
     if inbox is not None:
         app.include_router(internal_events_router(lambda _request: inbox))
-    app.openapi = problem_openapi(app)  # type: ignore[method-assign]
+    app.openapi = problem_openapi(app, operations)  # type: ignore[method-assign]
     return app

@@ -21,10 +21,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.messages import preferred_language, title_for
+from services.common.problems import problem_type_uri
 from services.common.requestid import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "/problems/"
 
 log = structlog.get_logger("sasar.errors")
 
@@ -42,7 +42,10 @@ class FieldErrorModel(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details as Sasar sends them."""
 
-    type: str = Field(description="Problem type URI reference, e.g. `/problems/validation-error`")
+    type: str = Field(
+        description="Problem type URI, e.g. `http://127.0.0.1:8000/problems/validation-error`; "
+        "it resolves to a page describing the problem"
+    )
     title: str
     status: int
     detail: str | None = None
@@ -144,9 +147,10 @@ def problem_body(
     accept_language: str | None,
     errors: Sequence[FieldError] | None = None,
     extra: Mapping[str, Any] | None = None,
+    base_url: str | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + slug,
+        "type": problem_type_uri(slug, base_url),
         "title": title_for(slug, preferred_language(accept_language)),
         "status": status,
         "detail": detail,
@@ -158,6 +162,14 @@ def problem_body(
     if extra:
         body.update(extra)
     return body
+
+
+def public_base_url(request: Request) -> str | None:
+    """The component's configured public base URL (``None`` outside a Sasar app, e.g. a bare test app)."""
+    app = request.scope.get("app")
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    url = getattr(settings, "public_base_url", None)
+    return url if isinstance(url, str) else None
 
 
 def problem_response(
@@ -178,6 +190,7 @@ def problem_response(
         accept_language=request.headers.get("accept-language"),
         errors=errors,
         extra=extra,
+        base_url=public_base_url(request),
     )
     return JSONResponse(body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_MEDIA_TYPE)
 

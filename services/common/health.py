@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -14,12 +14,12 @@ from services.common.migrations import current_revision, head_revision
 
 
 class Health(BaseModel):
-    status: str
+    status: Literal["ok"]
     component: str
 
 
 class Readiness(BaseModel):
-    status: str
+    status: Literal["ready", "not_ready"]
     component: str
     checks: dict[str, Any]
 

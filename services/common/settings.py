@@ -38,6 +38,11 @@ class ComponentSettings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SASAR_METRICS_TOKEN")
     )
+    # Where clients reach the gateway: the OpenAPI document's ``servers`` and the base of problem ``type``
+    # URIs. Unset, ``servers`` follows the request and problem types use http://127.0.0.1:8000.
+    public_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SASAR_PUBLIC_BASE_URL"), pattern=r"^https?://[^\s?#]+$"
+    )
 
     def production_problems(self) -> list[str]:
         """What makes these settings unfit for production (empty when fit)."""

@@ -9,6 +9,7 @@ from services.common.metrics import Gauge, query_gauge
 from services.funding.config import FundingSettings, get_settings
 from services.funding.inbox import funding_inbox
 from services.funding.models import outbox
+from services.funding.operations import OPERATIONS
 from services.funding.registry_client import RegistryDirectory
 from services.funding.router import router
 
@@ -22,6 +23,7 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
         )
 
     return create_service_app(
+        operations=OPERATIONS,
         settings=settings,
         title="Sasar funding",
         description="Contribution rate schedules, funding agreements, billing runs, invoices and payments.",

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.money import PositiveRupiah, Rupiah
 from services.common.text import TextRule
-from services.funding.statuses import AgreementStatus, InvoiceStatus
+from services.funding.statuses import AgreementStatus, InvoiceStatus, PaymentMethod
 
 ProgramName = Literal["JKK", "JKM", "JHT"]
 SourceName = Literal["dana_desa", "apbd_kelurahan", "csr", "other"]
@@ -297,7 +297,7 @@ class PaymentOut(BaseModel):
     village_code: str
     amount_idr: int
     paid_on: dt.date
-    method: str
+    method: PaymentMethod
     reference: str
     created_at: dt.datetime
     invoice_status: InvoiceStatus | None = None
@@ -332,7 +332,8 @@ class WorkerArrearsOut(BaseModel):
     village_code: str
     unpaid_months: int
     unpaid_idr: int
-    status: str
+    # The registry's worker status, as funding's copy of the worker holds it.
+    status: Literal["registered", "active", "lapsed", "inactive", "deceased"]
     lapsed: bool
 
 

@@ -10,6 +10,7 @@ from services.outreach import progress
 from services.outreach.config import OutreachSettings, get_settings
 from services.outreach.events import outreach_inbox
 from services.outreach.models import outbox
+from services.outreach.operations import OPERATIONS
 from services.outreach.registry_client import install_registry_client
 from services.outreach.router import internal_router, router
 
@@ -21,6 +22,7 @@ def _warm_area_reference(_app: FastAPI) -> None:
 
 def create_app(settings: OutreachSettings | None = None) -> FastAPI:
     return create_service_app(
+        operations=OPERATIONS,
         settings=settings or get_settings(),
         title="Sasar outreach",
         description="Officers, village assignments, sessions, offline field sync, leads and targets.",

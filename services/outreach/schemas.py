@@ -386,7 +386,7 @@ class OutreachTargetOut(BaseModel):
 class OutreachProgressOut(BaseModel):
     area: str
     name: str
-    level: str
+    level: Literal["country", "province", "regency", "district", "village"]
     target: int
     covered: int = Field(description="Workers with active coverage in the area (any channel)")
     registered: int = Field(description="Workers on the books (registered, active or lapsed)")

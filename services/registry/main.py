@@ -10,6 +10,7 @@ from services.common.wilayah import reference_village_codes
 from services.registry.config import RegistrySettings, get_settings
 from services.registry.inbox import registry_inbox
 from services.registry.models import outbox
+from services.registry.operations import OPERATIONS
 from services.registry.outreach_client import install_officer_checks
 from services.registry.router import (
     areas_router,
@@ -29,6 +30,7 @@ def _load_reference_villages(_app: FastAPI) -> None:
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     return create_service_app(
+        operations=OPERATIONS,
         settings=settings or get_settings(),
         title="Sasar registry",
         description="Workers (NIK, village, occupation, coverage status) and Indonesia's area codes.",

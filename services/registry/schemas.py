@@ -151,7 +151,7 @@ class WorkerCountsOut(BaseModel):
 
 class WorkerImportAccepted(BaseModel):
     id: str
-    status: str
+    status: Literal["queued", "processing", "completed", "failed"]
     job_id: str = Field(description="The job processing the import (`GET /v1/jobs/{job_id}`)")
 
 

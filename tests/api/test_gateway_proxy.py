@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
+from gateway import credentials
 from services.common.principal import PRINCIPAL_HEADER, PrincipalKind, decode_principal
 from tests.support import TEST_SECRET, client_for, create_component_app, live_server
 
@@ -182,18 +183,23 @@ def test_unknown_resource_is_a_404_problem(gateway: TestClient) -> None:
 
 
 def test_service_down_is_a_503_problem(gateway: TestClient) -> None:
-    response = gateway.get("/v1/officers")
-    assert response.status_code in (401, 503)  # authenticated routes may refuse before forwarding
-    if response.status_code == 503:
-        assert response.headers["retry-after"]
+    # A valid credential, so the gateway admits the request and forwards it to outreach, which is down.
+    with gateway.app.state.database.sessions.begin() as session:  # type: ignore[attr-defined]
+        key = credentials.create_api_key(session, "33.26.15.2001", "proxy test").key
+    response = gateway.get("/v1/officers", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "5"
     assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("/problems/service-unavailable")
+    assert problem["detail"] == "the outreach service is unavailable"
 
 
 def test_slow_service_is_a_504_problem(gateway: TestClient) -> None:
     started = time.perf_counter()
     response = gateway.get("/v1/areas/slow")
     assert response.status_code == 504
-    assert response.json()["type"] == "/problems/gateway-timeout"
+    assert response.json()["type"].endswith("/problems/gateway-timeout")
     assert time.perf_counter() - started < 1.4
 
 

@@ -56,7 +56,7 @@ def test_a_stopped_service_is_reported_and_answered_with_503(system: RunningSyst
         answer = httpx.get(system.gateway + "/v1/areas/33.75", timeout=10)
         assert answer.status_code == 503
         assert answer.headers["content-type"] == "application/problem+json"
-        assert answer.json()["type"] == "/problems/service-unavailable"
+        assert answer.json()["type"].endswith("/problems/service-unavailable")
     finally:
         system.start("registry")
     assert httpx.get(system.gateway + "/v1/areas/33.75", timeout=10).status_code == 200

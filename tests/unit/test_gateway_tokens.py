@@ -84,19 +84,20 @@ def test_security_schemes_per_operation() -> None:
     merged = merge_documents(gateway_doc, {"registry": registry_doc, "funding": None, "outreach": None})
     schemes = merged["components"]["securitySchemes"]
     assert schemes["villageApiKey"] == {**schemes["villageApiKey"], "type": "http", "scheme": "bearer"}
-    flows = schemes["oauth2"]["flows"]
-    assert flows["password"]["tokenUrl"] == "/v1/auth/token"
-    assert flows["clientCredentials"]["tokenUrl"] == "/v1/auth/token"
-    assert "keys:admin" in flows["clientCredentials"]["scopes"]
+    assert schemes["officerLogin"]["flows"]["password"]["tokenUrl"] == "/v1/auth/token"
+    client_credentials = schemes["internalClient"]["flows"]["clientCredentials"]
+    assert client_credentials["tokenUrl"] == "/v1/auth/token"
+    assert "keys:admin" in client_credentials["scopes"]
     paths = merged["paths"]
     assert paths["/v1/auth/token"]["post"]["security"] == []
-    assert paths["/v1/api-keys"]["post"]["security"] == [{"oauth2": ["keys:admin"]}]
-    assert paths["/v1/areas/{code}"]["get"]["security"] == [{}, {"villageApiKey": []}, {"oauth2": []}]
-    assert paths["/v1/workers"]["get"]["security"] == [{"villageApiKey": []}, {"oauth2": []}]
+    anyone = [{"villageApiKey": []}, {"officerLogin": []}, {"internalClient": []}]
+    assert paths["/v1/api-keys"]["post"]["security"] == [{"internalClient": ["keys:admin"]}]
+    assert paths["/v1/areas/{code}"]["get"]["security"] == [{}, *anyone]
+    assert paths["/v1/workers"]["get"]["security"] == anyone
     assert paths["/v1/workers"]["get"]["responses"]["429"]["headers"]["Retry-After"]
     assert paths["/healthz"]["get"]["security"] == []
     add_security(merged)  # idempotent
-    assert paths["/v1/workers"]["get"]["security"] == [{"villageApiKey": []}, {"oauth2": []}]
+    assert paths["/v1/workers"]["get"]["security"] == anyone
 
 
 def test_forwarded_principal_is_signed_and_reused_briefly() -> None:

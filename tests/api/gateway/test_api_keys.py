@@ -161,17 +161,22 @@ def test_redis_backed_limit_through_the_gateway(
 def test_merged_openapi_declares_how_to_authenticate(gateway: TestClient) -> None:
     document = gateway.get("/openapi.json").json()
     schemes = document["components"]["securitySchemes"]
-    assert set(schemes) == {"villageApiKey", "oauth2"}
-    assert set(schemes["oauth2"]["flows"]) == {"password", "clientCredentials"}
+    assert set(schemes) == {"villageApiKey", "officerLogin", "internalClient"}
+    assert set(schemes["officerLogin"]["flows"]) == {"password"}
+    assert set(schemes["internalClient"]["flows"]) == {"clientCredentials"}
     paths = document["paths"]
     token = paths["/v1/auth/token"]["post"]
     assert token["security"] == []
     assert "application/x-www-form-urlencoded" in token["requestBody"]["content"]
     for method in ("get", "post"):
-        assert paths["/v1/api-keys"][method]["security"] == [{"oauth2": ["keys:admin"]}]
-    assert paths["/v1/api-keys/{key_id}"]["delete"]["security"] == [{"oauth2": ["keys:admin"]}]
-    # The fake upstream's routed operation is merged with the default requirement.
-    assert paths["/v1/workers/in/{village}"]["get"]["security"] == [{"villageApiKey": []}, {"oauth2": []}]
+        assert paths["/v1/api-keys"][method]["security"] == [{"internalClient": ["keys:admin"]}]
+    assert paths["/v1/api-keys/{key_id}"]["delete"]["security"] == [{"internalClient": ["keys:admin"]}]
+    # The fake upstream documents no security: its routed operation gets the default requirement.
+    assert paths["/v1/workers/in/{village}"]["get"]["security"] == [
+        {"villageApiKey": []},
+        {"officerLogin": []},
+        {"internalClient": []},
+    ]
     assert "429" in paths["/v1/workers/in/{village}"]["get"]["responses"]
 
 

@@ -52,7 +52,7 @@ def _assert_deceased_refusal(response: Any) -> None:
     assert response.status_code == 409, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
-    assert body["type"] == "/problems/deceased-nik"
+    assert body["type"].endswith("/problems/deceased-nik")
     assert body["errors"] == [{"field": "nik", "reason": DECEASED_REASON}]
     assert "existing_worker_id" not in body
 
