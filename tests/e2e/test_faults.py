@@ -212,7 +212,7 @@ def test_a_worker_killed_mid_billing_leaves_a_run_that_completes_once_after_a_re
     while (job := job_row(funding, job_id))["progress_total"] is None:
         assert time.monotonic() < deadline, job
         time.sleep(0.05)
-    time.sleep(1.0)
+    time.sleep(0.5)
     kill(system, "worker-funding")
     killed = job_row(funding, job_id)
     assert killed["status"] == "running", f"the kill should land mid-run: {killed}"
