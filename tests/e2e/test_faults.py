@@ -484,6 +484,8 @@ def test_terminated_database_connections_give_503s_and_retries_pay_exactly_once(
         stop.set()
         terminator.join(timeout=10)
     assert terminated > 0
+    # Terminating every 20 ms, payments meet a dead connection (on this machine: every one of them).
+    assert any(r.status_code == 503 for r in answers), [r.status_code for r in answers]
     for response in answers:
         if response.status_code != 201:
             assert_problem(response, 503, 504)
