@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test install lint typecheck pytest bench proof clean
+.PHONY: run test install lint typecheck pytest bench proof fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,9 +35,15 @@ pytest: install
 bench: install
 	$(BIN)/python -m bench
 
-## The long proofs: 60 s of mixed load from one address (make test runs 15 s), relay and restart faults.
+## The long proofs: 60 s of mixed load from one address (make test runs 15 s), relay, restart and kill faults.
 proof: install
-	SASAR_LOAD_SECONDS=60 $(BIN)/pytest -q -s tests/e2e/test_load.py tests/e2e/test_events.py
+	SASAR_LOAD_SECONDS=60 $(BIN)/pytest -q -s tests/e2e/test_load.py tests/e2e/test_events.py tests/e2e/test_faults.py
+
+## Schemathesis over the merged document as each principal kind (anonymous, village key, officer, internal
+## client), SQLite and PostgreSQL, with more examples per operation than the bounded run in `make test`.
+FUZZ_EXAMPLES ?= 100
+fuzz: install
+	SASAR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:randomly tests/e2e/test_robustness.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

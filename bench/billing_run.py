@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 import uuid
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench._report import BenchResult as Reported
+from bench._report import Goal, emit
 from services.common.db import Database, normalise_url
 from services.common.migrations import upgrade
 from services.common.wilayah import reference_village_codes
@@ -166,7 +169,29 @@ def main(argv: list[str] | None = None) -> BenchResult:
         f"raw INSERT ... SELECT  : {result.raw_seconds:.2f} s "
         f"({result.lines / result.raw_seconds:,.0f} lines/s)"
     )
-    print(f"ratio (target <= 1.5x) : {result.ratio:.2f}x")
+    scale = f"{result.villages:,} villages x {result.workers:,} workers, {result.lines:,} lines"
+    emit(
+        Reported(
+            name="national billing run" if result.villages >= 50_000 else "billing run",
+            figure=result.billing_seconds,
+            unit="s",
+            baseline=result.raw_seconds,
+            baseline_label="raw INSERT ... SELECT of the same lines",
+            goal=Goal("<= 1.3x the raw INSERT ... SELECT", "ratio", "<=", 1.3),
+            scale=scale,
+        )
+    )
+    # Linux reports kilobytes. The run is set-based: this should not grow with the number of workers.
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    emit(
+        Reported(
+            name="billing run, peak RSS of the billing process",
+            figure=peak_mb,
+            unit="MB",
+            reason="flat in the number of workers: compare runs of different --workers",
+            scale=scale,
+        )
+    )
     return result
 
 

@@ -31,6 +31,7 @@ import httpx
 from sqlalchemy import MetaData, Table, func, select
 from sqlalchemy.orm import Session
 
+from bench._report import BenchResult, emit
 from bench._scratch import scratch_database, serve
 from services.common.db import create_db_engine
 from services.common.events import EventEnvelope, EventType, NewEvent, Outbox, make_outbox_table
@@ -248,6 +249,26 @@ def main() -> None:
             f"   p99 {r.latency_p99_ms:.1f} ms\n"
             f"  burst drained in {r.burst_seconds:.2f} s ({r.events_per_second:,.0f} events/s); "
             f"direct POSTs {r.direct_seconds:.2f} s; ratio {r.ratio:.2f}x"
+        )
+        scale = f"{r.events:,} events to 2 receivers, {r.backend}"
+        emit(
+            BenchResult(
+                name=f"event relay ({r.transport}), burst drained",
+                figure=r.events_per_second,
+                unit="events/s",
+                baseline=r.events / r.direct_seconds,
+                baseline_label="the same events POSTed straight to the receivers",
+                scale=scale,
+            )
+        )
+        emit(
+            BenchResult(
+                name=f"event relay ({r.transport}), delivery latency p99",
+                figure=r.latency_p99_ms,
+                unit="ms",
+                reason=f"p50 {r.latency_p50_ms:.1f} ms at {args.rate:.0f} events/s",
+                scale=scale,
+            )
         )
 
 

@@ -78,11 +78,11 @@ def _wait_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30) ->
 
 
 @contextmanager
-def _server(module: str, env: dict[str, str]) -> Iterator[str]:
+def _server(module: str, env: dict[str, str], workers: int = 1) -> Iterator[str]:
     port = _free_port()
     command = [
         sys.executable, "-m", "uvicorn", module, "--factory", "--host", "127.0.0.1", "--port", str(port),
-        "--no-access-log", "--log-level", "warning",
+        "--no-access-log", "--log-level", "warning", "--workers", str(workers),
     ]  # fmt: skip
     process = subprocess.Popen(command, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, insert
 
 from bench._outreach_db import scratch_database
+from bench._report import BenchResult, emit
 from services.common.db import create_db_engine
 from services.common.principal import PRINCIPAL_HEADER, Principal, PrincipalKind, encode_principal
 from services.common.settings import DEFAULT_INTERNAL_SECRET
@@ -123,6 +124,20 @@ def main() -> None:
     print(f"  same batch again (unchanged): {result.replay_seconds * 1000:5.1f} ms")
     print(f"  raw multi-row INSERT:      {result.raw_seconds * 1000:8.1f} ms")
     print(f"  ratio app / raw insert:    {result.ratio:8.1f} x")
+    emit(
+        BenchResult(
+            name="offline sync (POST /v1/sync, one batch)",
+            figure=result.app_seconds * 1000,
+            unit="ms",
+            baseline=result.raw_seconds * 1000,
+            baseline_label="raw multi-row INSERT of the same rows",
+            reason=(
+                f"{result.items_per_second:,.0f} items/s; "
+                f"the same batch replayed: {result.replay_seconds * 1000:.0f} ms"
+            ),
+            scale=f"{result.items:,} items, {result.backend}",
+        )
+    )
 
 
 if __name__ == "__main__":
