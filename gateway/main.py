@@ -28,6 +28,7 @@ from services.common.health import Health, Readiness
 from services.common.logging import configure_logging
 from services.common.metrics import install_metrics
 from services.common.migrations import current_revision, head_revision
+from services.common.partner_events import asyncapi_document
 from services.common.requestid import RequestIdMiddleware
 from services.common.security_headers import SecurityHeadersMiddleware
 
@@ -122,6 +123,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_document() -> JSONResponse:
         return JSONResponse(await merged_openapi.document(proxy.client, gateway_openapi()))
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_json() -> JSONResponse:
+        # The partner webhook events, from the same models their payloads are built with.
+        return JSONResponse(asyncapi_document(app.version))
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

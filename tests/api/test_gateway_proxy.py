@@ -75,6 +75,7 @@ def _gateway_app(registry: str, gateway_database: str) -> FastAPI:
         registry_url=registry,
         funding_url=down,
         outreach_url=down,
+        webhooks_url=down,
         read_timeout_seconds=0.5,
         max_body_bytes=1024,
     )
