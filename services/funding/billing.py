@@ -48,7 +48,7 @@ BILLING_LOCK_CLASS = 7_260_001  # first key of pg_advisory_xact_lock(int, int): 
 DUE_DAY = 15  # contributions are due by the 15th of the covered month
 SUPPLEMENTARY_GRACE = dt.timedelta(days=14)
 
-STEPS = ("lock", "counters", "invoices", "numbers", "lines", "totals", "events")
+STEPS = ("lock", "counters", "invoices", "numbers", "lines", "totals")
 
 # Members a back-billing run bills for :p: on agreement :a's roster, joined after :p, and whose month :p the
 # agreement now funds (claimed just before; another agreement may hold it, then that worker is skipped).
@@ -279,9 +279,8 @@ def run_billing(
     run.invoices_issued, run.lines, run.total_idr = int(issued), int(lines or 0), int(total)
     run.finished_at = utcnow()
     session.flush()
+    publish_invoices_issued(session, run.id)  # part of the last step: the run's progress keeps its steps
     step("totals")
-    publish_invoices_issued(session, run.id)
-    step("events")
     return BillingRunResult(run.id, period, run.invoices_issued, run.lines, run.total_idr)
 
 
