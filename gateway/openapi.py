@@ -16,7 +16,7 @@ import aiohttp
 
 from gateway.routing import service_for_path
 
-SERVICE_ORDER = ("registry", "funding", "outreach")
+SERVICE_ORDER = ("registry", "funding", "outreach", "webhooks")
 
 
 async def fetch_service_document(

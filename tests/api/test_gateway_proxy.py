@@ -221,5 +221,5 @@ def test_merged_openapi_keeps_public_paths_and_names_missing_services(gateway: T
     assert "/v1/areas/{code}" in document["paths"]
     assert "/internal/secret" not in document["paths"]
     assert "AreaOut" in document["components"]["schemas"]
-    assert set(document["x-sasar-unavailable"]) == {"funding", "outreach"}
+    assert set(document["x-sasar-unavailable"]) == {"funding", "outreach", "webhooks"}
     assert gateway.get("/docs").status_code == 200
