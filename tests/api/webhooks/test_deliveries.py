@@ -12,12 +12,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from services.common.principal import Principal, PrincipalKind
 from services.common.timeutil import utcnow
 from services.webhooks import deliveries, endpoints
 from services.webhooks.config import WebhooksSettings
 from services.webhooks.deliveries import Attempt, deliver_due, http_sender
+from services.webhooks.models import WebhookDelivery
 from services.webhooks.schemas import WebhookEndpointIn
 from tests.api.webhooks.conftest import (
     ADMIN,
@@ -245,3 +247,29 @@ def test_a_local_receiver_gets_a_signed_payment_received_and_redirects_are_not_f
         assert [r.path for r in receiver.received] == ["/sasar", "/sasar"]
         logged = [d for d in log_of(webhooks, endpoint) if d["status"] == "pending"]
         assert logged[0]["last_status_code"] == 307
+
+
+def test_deleting_an_endpoint_removes_its_log(webhooks: TestClient) -> None:
+    endpoint = create_endpoint(webhooks, VILLAGE_KEY)
+    relay(webhooks, event())
+    assert len(log_of(webhooks, endpoint)) == 1
+    assert webhooks.delete(f"/v1/webhook-endpoints/{endpoint['id']}", headers=VILLAGE_KEY).status_code == 204
+    database = webhooks.app.state.database  # type: ignore[attr-defined]
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
+
+
+def test_the_delivery_loop_sends_until_stopped(webhooks: TestClient) -> None:
+    receiver = Receiver(status=200)
+    with live_server(receiver.app()) as base:
+        create_endpoint(webhooks, VILLAGE_KEY, url=f"{base}/loop")
+        relay(webhooks, event(), event())
+        waits: list[float] = []
+        deliveries.run_delivery_loop(
+            webhooks.app.state.database,  # type: ignore[attr-defined]
+            webhooks.app.state.settings,  # type: ignore[attr-defined]
+            stop=lambda: bool(waits),
+            wait=waits.append,
+        )
+    assert len(receiver.received) == 2  # the first pass sent both; the idle second pass waited
+    assert waits == [webhooks.app.state.settings.poll_interval_seconds]  # type: ignore[attr-defined]
