@@ -43,6 +43,8 @@ from services.funding.models import inbox as funding_inbox
 from services.outreach.config import OutreachSettings
 from services.outreach.main import create_app as outreach_app
 from services.outreach.models import inbox as outreach_inbox
+from services.webhooks.config import WebhooksSettings
+from services.webhooks.main import create_app as webhooks_app
 
 VILLAGE = "33.26.15.2001"
 NATS_URL = "nats://127.0.0.1:4222"
@@ -84,17 +86,20 @@ def _event(n: int) -> NewEvent:
 
 @contextlib.contextmanager
 def _receivers(backend: str) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
-    """Funding and outreach served over HTTP: (base URLs, database URLs)."""
+    """Funding and outreach served over HTTP: (base URLs, database URLs of the two counted). Webhooks
+    subscribes to worker.registered too (it fans out to no endpoint here), so it is served as well."""
     with (
         scratch_database("funding", backend) as funding_db,
         scratch_database("outreach", backend) as outreach_db,
+        scratch_database("webhooks", backend) as webhooks_db,
     ):
         quiet = {"env": "test", "log_level": "WARNING"}
         funding = funding_app(FundingSettings(database_url=funding_db, **quiet))  # type: ignore[arg-type]
         outreach = outreach_app(OutreachSettings(database_url=outreach_db, **quiet))  # type: ignore[arg-type]
-        with serve(funding) as funding_url, serve(outreach) as outreach_url:
+        webhooks = webhooks_app(WebhooksSettings(database_url=webhooks_db, **quiet))  # type: ignore[arg-type]
+        with serve(funding) as funding_url, serve(outreach) as outreach_url, serve(webhooks) as webhooks_url:
             yield (
-                {"funding": funding_url, "outreach": outreach_url},
+                {"funding": funding_url, "outreach": outreach_url, "webhooks": webhooks_url},
                 {"funding": funding_db, "outreach": outreach_db},
             )
 
@@ -130,6 +135,7 @@ def run(
             registry_url="http://127.0.0.1:9",  # nothing goes to the registry in this bench
             funding_url=urls["funding"],
             outreach_url=urls["outreach"],
+            webhooks_url=urls["webhooks"],
             poll_interval_seconds=0.02,
             log_level="WARNING",
             event_broker=NATS_URL if transport == "nats" else None,

@@ -22,6 +22,7 @@ class GatewaySettings(ComponentSettings):
     registry_url: str = "http://127.0.0.1:8001"
     funding_url: str = "http://127.0.0.1:8002"
     outreach_url: str = "http://127.0.0.1:8003"
+    webhooks_url: str = "http://127.0.0.1:8004"
     connect_timeout_seconds: float = 2.0
     read_timeout_seconds: float = 30.0
     readiness_timeout_seconds: float = 2.0
@@ -67,6 +68,7 @@ class GatewaySettings(ComponentSettings):
             "registry": self.registry_url.rstrip("/"),
             "funding": self.funding_url.rstrip("/"),
             "outreach": self.outreach_url.rstrip("/"),
+            "webhooks": self.webhooks_url.rstrip("/"),
         }
 
     def production_problems(self) -> list[str]:

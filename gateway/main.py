@@ -30,6 +30,7 @@ from services.common.health import Health, Readiness
 from services.common.logging import configure_logging
 from services.common.metrics import install_metrics
 from services.common.migrations import current_revision, head_revision
+from services.common.partner_events import asyncapi_document
 from services.common.problems import problem_page
 from services.common.requestid import RequestIdMiddleware
 from services.common.security_headers import SecurityHeadersMiddleware
@@ -127,6 +128,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def openapi_document(request: Request) -> JSONResponse:
         document = await merged_openapi.document(proxy.client, gateway_openapi())
         return JSONResponse(with_servers(document, settings.public_base_url or str(request.base_url)))
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_json() -> JSONResponse:
+        # The partner webhook events, from the same models their payloads are built with.
+        return JSONResponse(asyncapi_document(app.version))
 
     # The documentation pages load every asset from the gateway itself: village networks are poor, and
     # the docs must work where a CDN cannot be reached.

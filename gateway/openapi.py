@@ -25,7 +25,7 @@ from services.common.openapi import (
     security_requirements,
 )
 
-SERVICE_ORDER = ("registry", "funding", "outreach")
+SERVICE_ORDER = ("registry", "funding", "outreach", "webhooks")
 
 
 async def fetch_service_document(

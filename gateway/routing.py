@@ -40,6 +40,7 @@ ROUTES: dict[str, str] = {
     "leads": "outreach",
     "outreach-targets": "outreach",
     "outreach-progress": "outreach",
+    "webhook-endpoints": "webhooks",
 }
 # Job ids name their service (``reg_…``, ``fun_…``); the path template itself is documented by the registry
 # (both services serve the same operation).

@@ -18,12 +18,14 @@ _METADATA = {
     "registry": ("services.registry.models", "RegistryBase"),
     "funding": ("services.funding.models", "FundingBase"),
     "outreach": ("services.outreach.models", "OutreachBase"),
+    "webhooks": ("services.webhooks.models", "WebhooksBase"),
     "gateway": ("gateway.models", "GatewayBase"),
 }
 _SETTINGS = {
     "registry": ("services.registry.config", "RegistrySettings"),
     "funding": ("services.funding.config", "FundingSettings"),
     "outreach": ("services.outreach.config", "OutreachSettings"),
+    "webhooks": ("services.webhooks.config", "WebhooksSettings"),
     "gateway": ("gateway.config", "GatewaySettings"),
 }
 
@@ -32,7 +34,7 @@ def _component() -> str:
     component = config.attributes.get("component") or os.environ.get("SASAR_COMPONENT")
     if component not in _METADATA:
         raise SystemExit(
-            "set the component: sasar migrate, or SASAR_COMPONENT=registry|funding|outreach|gateway"
+            "set the component: sasar migrate, or SASAR_COMPONENT=registry|funding|outreach|webhooks|gateway"
         )
     return str(component)
 

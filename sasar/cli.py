@@ -42,6 +42,10 @@ def component_settings(component: str) -> ComponentSettings:
         from services.outreach.config import OutreachSettings
 
         return OutreachSettings()
+    if component == "webhooks":
+        from services.webhooks.config import WebhooksSettings
+
+        return WebhooksSettings()
     if component == "gateway":
         from gateway.config import GatewaySettings
 
@@ -124,6 +128,7 @@ _PROCESSES = (
     _Process("registry", "services.registry.main:create_app", 8001),
     _Process("funding", "services.funding.main:create_app", 8002),
     _Process("outreach", "services.outreach.main:create_app", 8003),
+    _Process("webhooks", "services.webhooks.main:create_app", 8004),
     _Process("gateway", "gateway.main:create_app", 8000),
 )
 
@@ -159,8 +164,8 @@ def up(
     workers: Annotated[int, typer.Option(help="uvicorn workers per component")] = 1,
     skip_setup: Annotated[bool, typer.Option(help="Do not migrate or load areas first")] = False,
 ) -> None:
-    """Migrate, load areas, then run gateway (:8000), services (:8001-8003), the event relay, job workers
-    and the scheduler until Ctrl-C."""
+    """Migrate, load areas, then run gateway (:8000), services (:8001-8004), the event relay, job workers,
+    the webhook deliverer and the scheduler until Ctrl-C."""
     if not skip_setup:
         migrate(None)
         areas_load()
@@ -168,6 +173,9 @@ def up(
     env.setdefault("SASAR_GATEWAY_REGISTRY_URL", "http://127.0.0.1:8001")
     env.setdefault("SASAR_GATEWAY_FUNDING_URL", "http://127.0.0.1:8002")
     env.setdefault("SASAR_GATEWAY_OUTREACH_URL", "http://127.0.0.1:8003")
+    env.setdefault("SASAR_GATEWAY_WEBHOOKS_URL", "http://127.0.0.1:8004")
+    # The demo's receivers run on this machine; production leaves private targets refused.
+    env.setdefault("SASAR_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "127.0.0.1/32")
     children: list[subprocess.Popen[bytes]] = []
     for process in _PROCESSES:
         command = [
@@ -180,7 +188,7 @@ def up(
     # The event relay: delivers each service's outbox to the others (payments → coverage, …).
     children.append(subprocess.Popen([sys.executable, "-m", "sasar.cli", "relay"], env=env))
     # The job workers (one per service that has jobs) and the scheduler (one active per deployment).
-    for component in jobs_cli.JOB_COMPONENTS:
+    for component in (*jobs_cli.JOB_COMPONENTS, "webhooks"):
         worker_command = [sys.executable, "-m", "sasar.cli", "worker", "--component", component]
         children.append(subprocess.Popen(worker_command, env=env))
     children.append(subprocess.Popen([sys.executable, "-m", "sasar.cli", "scheduler"], env=env))
@@ -199,6 +207,7 @@ def up(
             "\nSasar is ready.\n"
             "  gateway   http://127.0.0.1:8000   (API docs: http://127.0.0.1:8000/docs)\n"
             "  registry  http://127.0.0.1:8001   funding http://127.0.0.1:8002   outreach http://127.0.0.1:8003\n"
+            "  webhooks  http://127.0.0.1:8004\n"
             "  try:      curl http://127.0.0.1:8000/v1/areas/33.75/children\n"
             "  first key: .venv/bin/sasar keys create-village 33.26.15.2001\n"
             "Ctrl-C stops everything."

@@ -64,13 +64,19 @@ def _stop_on_signals() -> threading.Event:
 
 
 def worker(
-    component: Annotated[str, typer.Option("--component", "-c", help="registry or funding")] = "registry",
+    component: Annotated[
+        str, typer.Option("--component", "-c", help="registry, funding or webhooks")
+    ] = "registry",
     poll: Annotated[float, typer.Option(help="Seconds between looks at an empty queue")] = 1.0,
     heartbeat: HeartbeatOption = 2.0,
     stale_after: StaleOption = 20.0,
 ) -> None:
-    """Run COMPONENT's durable jobs (imports; billing, overdue and lapse runs) until SIGTERM or Ctrl-C."""
+    """Run COMPONENT's durable jobs (imports; billing, overdue and lapse runs) until SIGTERM or Ctrl-C;
+    for webhooks, deliver due webhook attempts."""
     configure_logging(os.environ.get("SASAR_LOG_LEVEL", "INFO"))
+    if component == "webhooks":
+        _deliver_webhooks(poll)
+        return
     service, url = job_service(component)
     database = Database(url)
     try:
@@ -82,6 +88,26 @@ def worker(
             heartbeat_every=dt.timedelta(seconds=heartbeat),
             stale_after=dt.timedelta(seconds=stale_after),
         )
+    finally:
+        database.dispose()
+
+
+def _deliver_webhooks(poll: float) -> None:
+    """The webhooks deliverer: its own retry schedule per delivery, so a loop rather than jobs."""
+    import logging
+
+    from services.webhooks.config import WebhooksSettings
+    from services.webhooks.deliveries import run_delivery_loop
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = WebhooksSettings()
+    settings = settings.model_copy(
+        update={"poll_interval_seconds": min(poll, settings.poll_interval_seconds)}
+    )
+    database = Database(settings.database_url)
+    stop = _stop_on_signals()
+    try:
+        run_delivery_loop(database, settings, stop.is_set, stop.wait)
     finally:
         database.dispose()
 

@@ -41,6 +41,7 @@ _COMPONENTS: dict[str, tuple[str, str, str, str]] = {
     "registry": _component("services.registry", "Registry"),
     "funding": _component("services.funding", "Funding"),
     "outreach": _component("services.outreach", "Outreach"),
+    "webhooks": _component("services.webhooks", "Webhooks"),
     "gateway": _component("gateway", "Gateway"),
 }
 

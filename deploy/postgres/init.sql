@@ -2,4 +2,5 @@
 CREATE DATABASE registry;
 CREATE DATABASE funding;
 CREATE DATABASE outreach;
+CREATE DATABASE webhooks;
 CREATE DATABASE gateway;

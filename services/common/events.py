@@ -65,6 +65,7 @@ class EventType(StrEnum):
     lead_converted = "lead.converted"
     session_scheduled = "session.scheduled"
     session_cancelled = "session.cancelled"
+    import_completed = "import.completed"
 
 
 E = EventType
@@ -76,22 +77,45 @@ SUBSCRIPTIONS: Mapping[str, frozenset[EventType]] = {
     "outreach": frozenset(
         {E.worker_registered, E.worker_updated, E.worker_deactivated, E.coverage_activated}
     ),
+    # Partner webhooks: every partner-visible type (services/common/partner_events.py).
+    "webhooks": frozenset(
+        {
+            E.invoice_issued,
+            E.invoice_overdue,
+            E.payment_received,
+            E.worker_registered,
+            E.worker_deactivated,
+            E.coverage_activated,
+            E.coverage_lapsed,
+            E.session_scheduled,
+            E.session_cancelled,
+            E.import_completed,
+        }
+    ),
 }
 # Who writes which events (its outbox is the only source of them).
 SOURCES: Mapping[str, frozenset[EventType]] = {
     "registry": frozenset(
-        {E.worker_registered, E.worker_updated, E.worker_deactivated, E.coverage_activated}
+        {
+            E.worker_registered,
+            E.worker_updated,
+            E.worker_deactivated,
+            E.coverage_activated,
+            E.import_completed,
+        }
     ),
     "funding": frozenset(
         {
             E.payment_received,
+            E.invoice_issued,
+            E.invoice_overdue,
             E.coverage_lapsed,
             E.coverage_handover_due,
             E.agreement_activated,
             E.agreement_ended,
         }
     ),
-    "outreach": frozenset({E.lead_converted}),
+    "outreach": frozenset({E.lead_converted, E.session_scheduled, E.session_cancelled}),
 }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, inspect, text
 
 from services.common.db import normalise_url
 
-COMPONENTS = ("registry", "funding", "outreach", "gateway")
+COMPONENTS = ("registry", "funding", "outreach", "webhooks", "gateway")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 

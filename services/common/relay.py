@@ -73,6 +73,7 @@ class RelaySettings(ComponentSettings):
     registry_url: str = "http://127.0.0.1:8001"
     funding_url: str = "http://127.0.0.1:8002"
     outreach_url: str = "http://127.0.0.1:8003"
+    webhooks_url: str = "http://127.0.0.1:8004"
     poll_interval_seconds: float = 0.2
     max_idle_seconds: float = 1.0  # an idle outbox is polled at most this far apart
     batch_size: int = 200
@@ -86,7 +87,12 @@ class RelaySettings(ComponentSettings):
         return [p for p in super().production_problems() if "SQLite" not in p]
 
     def subscriber_urls(self) -> dict[str, str]:
-        return {"registry": self.registry_url, "funding": self.funding_url, "outreach": self.outreach_url}
+        return {
+            "registry": self.registry_url,
+            "funding": self.funding_url,
+            "outreach": self.outreach_url,
+            "webhooks": self.webhooks_url,
+        }
 
 
 @dataclass

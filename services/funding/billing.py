@@ -32,6 +32,7 @@ from services.common.errors import NotFound, ValidationProblem
 from services.common.timeutil import utcnow
 from services.funding import invoices
 from services.funding.agreements import committed_by_agreement
+from services.funding.events import publish_invoices_issued, publish_invoices_overdue
 from services.funding.exceptions import InvalidState, NoRateSchedule
 from services.funding.models import BillingRun, FundingAgreement, Invoice
 from services.funding.pricing import Period, PricingError, schedule_for
@@ -278,6 +279,7 @@ def run_billing(
     run.invoices_issued, run.lines, run.total_idr = int(issued), int(lines or 0), int(total)
     run.finished_at = utcnow()
     session.flush()
+    publish_invoices_issued(session, run.id)  # part of the last step: the run's progress keeps its steps
     step("totals")
     return BillingRunResult(run.id, period, run.invoices_issued, run.lines, run.total_idr)
 
@@ -304,15 +306,18 @@ def back_bill(
 
 def mark_overdue(session: Session, as_of: dt.date) -> int:
     """Issued invoices whose due date (the 15th of their month) is before ``as_of`` become overdue."""
-    result = session.execute(
+    # RETURNING (SQLite >= 3.35, PostgreSQL): the marked invoices' events come from the same statement.
+    marked = session.execute(
         text(
             "UPDATE invoices SET status = 'overdue', version = version + 1 "
-            "WHERE status = 'issued' AND due_date < :as_of"
+            "WHERE status = 'issued' AND due_date < :as_of "
+            "RETURNING id, village_code, number, period_idx, total_idr, paid_idr, due_date"
         ).bindparams(bindparam("as_of", type_=Date())),
         {"as_of": as_of},
-    )
+    ).all()
     invoices.forget_loaded(session)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    publish_invoices_overdue(session, marked)
+    return len(marked)
 
 
 def get_run(session: Session, run_id: int) -> BillingRun:

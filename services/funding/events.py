@@ -15,6 +15,7 @@ from sqlalchemy import Date, bindparam, text
 from sqlalchemy.orm import Session
 
 from services.common.events import EventType, NewEvent, Outbox
+from services.common.partner_events import InvoiceIssuedData, InvoiceOverdueData, partner_data
 from services.common.timeutil import today_in_area
 from services.funding.models import FundingAgreement, Invoice, Payment, outbox
 from services.funding.pricing_sql import HAS_SUCCESSOR_SQL
@@ -78,6 +79,70 @@ def publish_payment_received(
     funding_outbox.emit(
         session, NewEvent(EventType.payment_received, "invoice", str(invoice.id), invoice.village_code, data)
     )
+
+
+def publish_invoices_issued(session: Session, billing_run_id: int) -> int:
+    """``invoice.issued`` for every invoice of a billing run: one read of the run's invoices, one
+    multi-row insert into the outbox (a national run issues tens of thousands)."""
+    rows = session.execute(
+        text(
+            "SELECT id, village_code, number, agreement_id, period_idx, kind, total_idr, due_date "
+            "FROM invoices WHERE billing_run_id = :run AND status = 'issued' ORDER BY id"
+        ),
+        {"run": billing_run_id},
+    ).all()
+    events = [
+        NewEvent(
+            EventType.invoice_issued,
+            "invoice",
+            str(row.id),
+            row.village_code,
+            partner_data(
+                EventType.invoice_issued,
+                InvoiceIssuedData(
+                    invoice_id=row.id,
+                    invoice_number=row.number,
+                    agreement_id=row.agreement_id,
+                    period=str(period_from_index(row.period_idx)),
+                    kind=row.kind,
+                    total_idr=row.total_idr,
+                    due_date=_date(row.due_date),
+                ),
+            ),
+        )
+        for row in rows
+    ]
+    return funding_outbox.emit_many(session, events)
+
+
+def publish_invoices_overdue(session: Session, overdue: Sequence[Any]) -> int:
+    """``invoice.overdue`` for each invoice the overdue run just marked (rows it returned)."""
+    events = [
+        NewEvent(
+            EventType.invoice_overdue,
+            "invoice",
+            str(row.id),
+            row.village_code,
+            partner_data(
+                EventType.invoice_overdue,
+                InvoiceOverdueData(
+                    invoice_id=row.id,
+                    invoice_number=row.number,
+                    period=str(period_from_index(row.period_idx)),
+                    total_idr=row.total_idr,
+                    paid_idr=row.paid_idr,
+                    due_date=_date(row.due_date),
+                ),
+            ),
+        )
+        for row in overdue
+    ]
+    return funding_outbox.emit_many(session, events)
+
+
+def _date(value: Any) -> dt.date:
+    # Raw SQL on SQLite answers dates as ISO strings.
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def publish_lapses(session: Session, lapsed: Sequence[tuple[str, str, int]], as_of: dt.date) -> int:

@@ -1,6 +1,7 @@
 """Outreach and the event backbone.
 
-Published: ``lead.converted`` (the registry records the officer, session and lead on the worker).
+Published: ``lead.converted`` (the registry records the officer, session and lead on the worker);
+``session.scheduled`` and ``session.cancelled`` (for partners' webhooks).
 
 Consumed: ``worker.*`` and ``coverage.activated`` keep the per-village registered/covered counts that
 progress reads (``village_worker_counts``) without asking the registry. ``worker_tallies`` remembers each
@@ -13,13 +14,22 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.common.events import EventEnvelope, EventType, Handler, Inbox, NewEvent, Outbox
+from services.common.partner_events import SessionCancelledData, SessionScheduledData, partner_data
 from services.common.timeutil import utcnow
-from services.outreach.models import Lead, VillageWorkerCount, WorkerTally, inbox, outbox
+from services.outreach.models import (
+    Lead,
+    OutreachSession,
+    VillageWorkerCount,
+    WorkerTally,
+    inbox,
+    outbox,
+)
 from services.outreach.registry_client import COUNT_FIELDS
 
 outreach_outbox = Outbox(outbox, "outreach")
@@ -35,6 +45,34 @@ def publish_lead_converted(session: Session, lead: Lead) -> None:
     }
     outreach_outbox.emit(
         session, NewEvent(EventType.lead_converted, "lead", str(lead.id), lead.village_code, data)
+    )
+
+
+def publish_session(session: Session, row: OutreachSession, reason: str | None = None) -> None:
+    """``session.scheduled`` (a session planned, not one recorded after the fact) or, with a
+    ``reason``, ``session.cancelled``; the village's partners learn of sessions in their village."""
+    if reason is None:
+        event_type = EventType.session_scheduled
+        data: BaseModel = SessionScheduledData(
+            session_id=row.id,
+            officer_id=row.officer_id,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            venue=row.venue,
+            kind=row.kind,
+        )
+    else:
+        event_type = EventType.session_cancelled
+        data = SessionCancelledData(
+            session_id=row.id,
+            officer_id=row.officer_id,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            reason=reason,
+        )
+    outreach_outbox.emit(
+        session,
+        NewEvent(event_type, "session", str(row.id), row.village_code, partner_data(event_type, data)),
     )
 
 

@@ -20,6 +20,7 @@ from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import to_area_time, utcnow
 from services.common.wilayah import timezone_name
 from services.outreach import officers
+from services.outreach.events import publish_session
 from services.outreach.exceptions import (
     DoubleBooked,
     NotAssigned,
@@ -176,6 +177,8 @@ def schedule(session: Session, data: OutreachSessionIn, principal: Principal) ->
         {"starts_at": data.starts_at.isoformat(), "ends_at": data.ends_at.isoformat()},
         principal.actor,
     )
+    if not data.recorded:
+        publish_session(session, row)
     session.flush()
     return row
 
@@ -290,6 +293,7 @@ def cancel(
     row.status = OutreachSessionStatus.cancelled.value
     row.updated_at = utcnow()
     _record_change(session, row, "cancelled", reason, {"status": ["scheduled", "cancelled"]}, principal.actor)
+    publish_session(session, row, reason)
     session.flush()
     return row
 

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from services.common.db import UTCDateTime
 from services.common.events import EventType, NewEvent, Outbox
+from services.common.partner_events import ImportCompletedData, partner_data
 from services.common.timeutil import utcnow
-from services.registry.models import Worker, outbox
+from services.registry.models import Worker, WorkerImport, outbox
 
 registry_outbox = Outbox(outbox, "registry")
 
@@ -112,3 +113,20 @@ def emit_imported_workers(session: Session, import_id: str, worker_ids: Sequence
 
 def deactivation_data(reason: str | None, effective_date: dt.date | None) -> dict[str, Any]:
     return {"reason": reason, "effective_date": effective_date.isoformat() if effective_date else None}
+
+
+def publish_import_completed(session: Session, record: WorkerImport) -> None:
+    """``import.completed`` once an import has processed its last row (its counts final)."""
+    data = ImportCompletedData(
+        import_id=record.id,
+        total=record.total,
+        accepted=record.accepted,
+        rejected=record.rejected,
+        duplicate_existing=record.duplicate_existing,
+        duplicate_in_file=record.duplicate_in_file,
+    )
+    event_type = EventType.import_completed
+    registry_outbox.emit(
+        session,
+        NewEvent(event_type, "import", record.id, record.village_code, partner_data(event_type, data)),
+    )

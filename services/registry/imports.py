@@ -40,7 +40,7 @@ from services.common.text import TextError, clean_text, sanitise_label
 from services.common.timeutil import today_in_area, utcnow
 from services.registry import duplicates, opensid
 from services.registry.access import require_read, require_write
-from services.registry.events import emit_imported_workers
+from services.registry.events import emit_imported_workers, publish_import_completed
 from services.registry.exceptions import DeceasedNik, ImportNotFound
 from services.registry.import_limits import ImportTooCostly, ParseBudget
 from services.registry.models import Worker, WorkerImport, WorkerImportFile, WorkerImportRow
@@ -746,6 +746,7 @@ def _finish(
     record.status = ImportStatus.completed
     record.total, record.accepted, record.rejected = counts.total, counts.accepted, counts.rejected
     record.duplicate_existing, record.duplicate_in_file = counts.duplicate_existing, counts.duplicate_in_file
+    publish_import_completed(session, record)
     return record
 
 

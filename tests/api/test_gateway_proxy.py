@@ -76,6 +76,7 @@ def _gateway_app(registry: str, gateway_database: str) -> FastAPI:
         registry_url=registry,
         funding_url=down,
         outreach_url=down,
+        webhooks_url=down,
         read_timeout_seconds=0.5,
         max_body_bytes=1024,
     )
@@ -226,5 +227,5 @@ def test_merged_openapi_keeps_public_paths_and_names_missing_services(gateway: T
     assert "/v1/areas/{code}" in document["paths"]
     assert "/internal/secret" not in document["paths"]
     assert "AreaOut" in document["components"]["schemas"]
-    assert set(document["x-sasar-unavailable"]) == {"funding", "outreach"}
+    assert set(document["x-sasar-unavailable"]) == {"funding", "outreach", "webhooks"}
     assert gateway.get("/docs").status_code == 200

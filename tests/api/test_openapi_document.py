@@ -29,7 +29,7 @@ from services.common.problems import CATALOGUE
 from tests.support import client_for, create_component_app
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("registry", "funding", "outreach")
+SERVICES = ("registry", "funding", "outreach", "webhooks")
 UNUSED_DB = "sqlite:///var/unused-openapi.db"  # no request is served: the database is never opened
 
 
@@ -40,6 +40,7 @@ def _tables() -> dict[str, OperationTable]:
             "registry": "services.registry.operations",
             "funding": "services.funding.operations",
             "outreach": "services.outreach.operations",
+            "webhooks": "services.webhooks.operations",
             "gateway": "gateway.operations",
         }.items()
     }

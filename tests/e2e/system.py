@@ -20,6 +20,7 @@ COMPONENT_APPS = {
     "registry": "services.registry.main:create_app",
     "funding": "services.funding.main:create_app",
     "outreach": "services.outreach.main:create_app",
+    "webhooks": "services.webhooks.main:create_app",
     "gateway": "gateway.main:create_app",
 }
 
@@ -56,6 +57,7 @@ class RunningSystem:
                 "SASAR_GATEWAY_REGISTRY_URL": self.url("registry"),
                 "SASAR_GATEWAY_FUNDING_URL": self.url("funding"),
                 "SASAR_GATEWAY_OUTREACH_URL": self.url("outreach"),
+                "SASAR_GATEWAY_WEBHOOKS_URL": self.url("webhooks"),
                 "SASAR_FUNDING_REGISTRY_URL": self.url("registry"),
                 "SASAR_OUTREACH_REGISTRY_URL": self.url("registry"),
                 "SASAR_REGISTRY_OUTREACH_URL": self.url("outreach"),
@@ -64,6 +66,9 @@ class RunningSystem:
                 "SASAR_RELAY_REGISTRY_URL": self.url("registry"),
                 "SASAR_RELAY_FUNDING_URL": self.url("funding"),
                 "SASAR_RELAY_OUTREACH_URL": self.url("outreach"),
+                "SASAR_RELAY_WEBHOOKS_URL": self.url("webhooks"),
+                # The tests' receivers listen on loopback.
+                "SASAR_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "127.0.0.1/32",
                 # A receiver back from a restart is retried within seconds, not minutes.
                 "SASAR_RELAY_MAX_BACKOFF_SECONDS": "2",
                 "SASAR_RELAY_POLL_INTERVAL_SECONDS": "0.05",
@@ -133,7 +138,7 @@ class RunningSystem:
     def start_all(self) -> None:
         for component in COMPONENT_APPS:
             self.start(component, wait=False)
-        for component in ("registry", "funding"):
+        for component in ("registry", "funding", "webhooks"):
             self.start_worker(component)
         for component in COMPONENT_APPS:
             self.wait_healthy(component)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPONENT_PORTS = {"gateway": 8000, "registry": 8001, "funding": 8002, "outreach": 8003}
+COMPONENT_PORTS = {"gateway": 8000, "registry": 8001, "funding": 8002, "outreach": 8003, "webhooks": 8004}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_component_commands_ports_and_factories(compose: dict[str, Any], compone
     assert str(port) in " ".join(service["healthcheck"]["test"])
     if component == "gateway":
         assert service["ports"] == ["8000:8000"]  # the one public entry
-        assert {"registry", "funding", "outreach"} <= set(service["depends_on"])
+        assert {"registry", "funding", "outreach", "webhooks"} <= set(service["depends_on"])
     else:
         assert "ports" not in service, "services are reached through the gateway only"
     assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"

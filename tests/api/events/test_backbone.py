@@ -27,6 +27,7 @@ from services.common.relay import HttpTransport, Source, relay_once
 from services.funding.inbox import funding_inbox
 from services.outreach.events import outreach_inbox
 from services.registry.inbox import registry_inbox
+from services.webhooks.events import webhooks_inbox
 from tests.registry_support import VILLAGE, nik_for, worker_body
 from tests.support import TEST_SECRET, internal_headers, run_jobs, village_headers
 
@@ -43,6 +44,7 @@ def test_subscriptions_match_each_services_handlers() -> None:
     assert set(registry_inbox.handlers) == {t.value for t in SUBSCRIPTIONS["registry"]}
     assert set(funding_inbox.handlers) == {t.value for t in SUBSCRIPTIONS["funding"]}
     assert set(outreach_inbox.handlers) == {t.value for t in SUBSCRIPTIONS["outreach"]}
+    assert set(webhooks_inbox.handlers) == {t.value for t in SUBSCRIPTIONS["webhooks"]}
     published = set().union(*SOURCES.values())
     assert set().union(*SUBSCRIPTIONS.values()) <= published
 
@@ -53,6 +55,7 @@ def system(service_client: Callable[..., TestClient], database_url: Callable[[st
         registry = service_client("registry")
         funding = service_client("funding", registry_url="http://127.0.0.1:9")
         outreach = service_client("outreach", registry_url="http://127.0.0.1:9")
+        webhooks = service_client("webhooks")
         urls: ClassVar[dict[str, str]] = {
             name: database_url(name) for name in ("registry", "funding", "outreach")
         }
@@ -68,12 +71,12 @@ def system(service_client: Callable[..., TestClient], database_url: Callable[[st
         def transport(self, down: frozenset[str] = frozenset()) -> HttpTransport:
             mounts: dict[str, httpx.AsyncBaseTransport] = {
                 f"http://{name}": httpx.ASGITransport(app=getattr(self, name).app)
-                for name in ("registry", "funding", "outreach")
+                for name in ("registry", "funding", "outreach", "webhooks")
                 if name not in down
             }
             client = httpx.AsyncClient(mounts=mounts)
             # A service that is down: its host has no route (connection refused).
-            names = ("registry", "funding", "outreach")
+            names = ("registry", "funding", "outreach", "webhooks")
             urls = {name: "http://127.0.0.1:9" if name in down else f"http://{name}" for name in names}
             return HttpTransport(urls, TEST_SECRET, client=client)
 
@@ -264,14 +267,14 @@ def test_a_receiver_that_is_down_gets_the_event_later_exactly_once(system: Any) 
     register(system)
     assert system.relay("registry", down=frozenset({"outreach"})) == 1
     [row] = outbox(system, "registry")
-    assert row[3] is None and row[4] == 1 and row[5] == "funding"  # funding has it, outreach does not
+    assert row[3] is None and row[4] == 1 and row[5] == "funding,webhooks"  # outreach has not got it
     # Backoff: not due yet at once? max_backoff in the test is 10 ms, so wait for it.
     import time
 
     time.sleep(0.05)
     assert system.relay("registry") == 1
     [row] = outbox(system, "registry")
-    assert row[3] is not None and row[5] == "funding,outreach"
+    assert row[3] is not None and row[5] == "funding,outreach,webhooks"
     counts = system.sql(
         "outreach", "SELECT registered FROM village_worker_counts WHERE village_code = :v", v=VILLAGE
     )
@@ -333,10 +336,12 @@ def test_an_import_publishes_one_event_per_registered_worker(system: Any) -> Non
     assert outbox(system, "registry") == []  # nothing registered yet: the import is a queued job
     run_jobs(system.registry, "registry")
     rows = outbox(system, "registry")
-    assert len(rows) == 5 and {r[0] for r in rows} == {"worker.registered"}
-    snapshots = [json.loads(r[2])["worker"] for r in rows]
+    # One event per worker, then the import's own (for partners' webhooks) with its counts.
+    assert [r[0] for r in rows] == ["worker.registered"] * 5 + ["import.completed"]
+    assert json.loads(rows[-1][2])["accepted"] == 5
+    snapshots = [json.loads(r[2])["worker"] for r in rows[:5]]
     assert all(s["programs"] == ["JKK", "JKM"] and s["temporary"] is False for s in snapshots)
-    assert system.relay("registry") == 5
+    assert system.relay("registry") == 6
     counts = system.sql(
         "outreach", "SELECT registered FROM village_worker_counts WHERE village_code = :v", v=VILLAGE
     )

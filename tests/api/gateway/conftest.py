@@ -115,6 +115,7 @@ def gateway_factory(
             "registry_url": upstream,
             "funding_url": upstream,
             "outreach_url": upstream,
+            "webhooks_url": upstream,
         }
         settings.update(overrides)
         return service_client("gateway", **settings)

@@ -1,0 +1,17 @@
+"""Webhooks domain errors; each carries its HTTP status and problem type."""
+
+from __future__ import annotations
+
+from services.common.errors import NotFound, ValidationProblem
+
+
+class EndpointNotFound(NotFound):
+    """Unknown endpoint, or one the caller may not see (no existence leak)."""
+
+
+class DeliveryNotFound(NotFound):
+    """Unknown delivery of this endpoint."""
+
+
+class UnsafeTarget(ValidationProblem):
+    """The target URL is not http(s) or resolves to an address partners' webhooks may not reach."""
