@@ -43,7 +43,7 @@ proof: install
 ## client), SQLite and PostgreSQL, with more examples per operation than the bounded run in `make test`.
 FUZZ_EXAMPLES ?= 100
 fuzz: install
-	SASAR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:randomly tests/e2e/test_robustness.py $(PYTEST_ARGS)
+	SASAR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:randomly tests/e2e/test_robustness.py tests/e2e/test_robustness_tenants.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
