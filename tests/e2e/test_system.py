@@ -19,6 +19,7 @@ def test_everything_is_ready(system: RunningSystem) -> None:
         "registry": "ready",
         "funding": "ready",
         "outreach": "ready",
+        "webhooks": "ready",
     }
 
 
