@@ -27,9 +27,8 @@ from services.common.timeutil import utcnow
 from services.funding.events import fully_paid_workers, publish_payment_received
 from services.funding.exceptions import InvalidState, InvoiceNotFound
 from services.funding.models import Invoice, Payment, PaymentAllocation
-from services.funding.statuses import PAYABLE, InvoiceStatus, PaymentMethod, check_transition
+from services.funding.statuses import PAYABLE, InvoiceStatus, check_transition
 
-PAYMENT_METHODS = tuple(PaymentMethod)
 PAYABLE_STATUSES = tuple(sorted(PAYABLE))
 
 

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from services.common.worker import drain
+from tests.concurrency_support import together
 from tests.registry_support import VILLAGE, nik_for, roster_csv, roster_row, worker_body
 from tests.support import create_component_app, internal_headers, job_service, live_server, village_headers
 
 HEADERS = village_headers(VILLAGE)
-
-
-def _together(count: int, call: Callable[[], httpx.Response]) -> list[httpx.Response]:
-    barrier = threading.Barrier(count)
-    answers: list[httpx.Response] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        barrier.wait()
-        response = call()
-        with lock:
-            answers.append(response)
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return answers
 
 
 def _count_workers(base: str) -> int:
@@ -44,7 +25,7 @@ def _count_workers(base: str) -> int:
 def test_same_idempotency_key_twice_at_once_creates_one_worker(database_url: Callable[[str], str]) -> None:
     with live_server(create_component_app("registry", database_url("registry"))) as base:
         headers = {**HEADERS, "Idempotency-Key": "create-siti-0001"}
-        answers = _together(
+        answers = together(
             2, lambda: httpx.post(f"{base}/v1/workers", json=worker_body(), headers=headers, timeout=30)
         )
         statuses = sorted(r.status_code for r in answers)
@@ -66,7 +47,7 @@ def test_two_registrations_of_one_nik_at_once_give_one_201_and_one_409(
     with live_server(create_component_app("registry", database_url("registry"))) as base:
         for serial in range(1, 4):  # a few rounds: the race must be decided every time
             body = worker_body(nik=nik_for(serial))
-            answers = _together(
+            answers = together(
                 2, lambda body=body: httpx.post(f"{base}/v1/workers", json=body, headers=HEADERS, timeout=30)
             )
             statuses = sorted(r.status_code for r in answers)
@@ -82,7 +63,7 @@ def test_same_import_twice_at_once_with_one_key_imports_once(database_url: Calla
     headers = {**HEADERS, "Idempotency-Key": "roster-upload-0001"}
     app = create_component_app("registry", database_url("registry"))
     with live_server(app) as base:
-        answers = _together(
+        answers = together(
             2,
             lambda: httpx.post(
                 f"{base}/v1/worker-imports", files={"file": ("r.csv", content)}, headers=headers, timeout=60
