@@ -42,6 +42,8 @@ class BenchResult:
     total_idr: int
     billing_seconds: float
     raw_seconds: float
+    # Seconds per step of the run (services.funding.billing.STEPS), in order: where the time goes.
+    steps: tuple[tuple[str, float], ...] = ()
 
     @property
     def ratio(self) -> float:
@@ -123,10 +125,18 @@ def run_bench(url: str, villages: int, workers: int) -> BenchResult:
         upgrade("funding", bench_url)
         database = Database(bench_url)
         _seed(database, villages, workers)
+        marks: list[tuple[str, float]] = []
         started = time.perf_counter()
         with database.sessions() as session, session.begin():
-            result = run_billing(session, PERIOD, actor="bench")
+            result = run_billing(
+                session,
+                PERIOD,
+                actor="bench",
+                progress=lambda step: marks.append((step, time.perf_counter())),
+            )
         billing_seconds = time.perf_counter() - started
+        marks.append(("commit", time.perf_counter()))
+        steps = tuple((name, at - (marks[i - 1][1] if i else started)) for i, (name, at) in enumerate(marks))
         with database.engine.begin() as connection:
             # Same columns, defaults, indexes and foreign key as invoice_lines: the same lines, raw.
             connection.execute(text("CREATE TABLE bench_raw_lines (LIKE invoice_lines INCLUDING ALL)"))
@@ -143,7 +153,9 @@ def run_bench(url: str, villages: int, workers: int) -> BenchResult:
             ).one()
         if (raw_lines, raw_total) != (result.lines, result.total_idr):
             raise RuntimeError(f"baseline differs: {raw_lines} lines Rp{raw_total} vs {result}")
-        return BenchResult(villages, workers, result.lines, result.total_idr, billing_seconds, raw_seconds)
+        return BenchResult(
+            villages, workers, result.lines, result.total_idr, billing_seconds, raw_seconds, steps
+        )
     finally:
         if database is not None:
             database.dispose()
@@ -164,6 +176,9 @@ def main(argv: list[str] | None = None) -> BenchResult:
     print(
         f"funding billing run    : {result.billing_seconds:.2f} s "
         f"({result.lines / result.billing_seconds:,.0f} lines/s)"
+    )
+    print(
+        "steps of the run       : " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.steps)
     )
     print(
         f"raw INSERT ... SELECT  : {result.raw_seconds:.2f} s "
