@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -169,8 +171,14 @@ def main(argv: list[str] | None = None) -> BenchResult:
     parser.add_argument("--villages", type=int, default=1_000)
     parser.add_argument("--workers", type=int, default=100, help="workers per village")
     parser.add_argument("--url", default=os.environ.get("SASAR_BENCH_POSTGRES_URL", DEFAULT_URL))
+    parser.add_argument(
+        "--peak-rss-only", action="store_true", help="run, print only the process's peak RSS in MB (a probe)"
+    )
     args = parser.parse_args(argv)
     result = run_bench(args.url, args.villages, args.workers)
+    if args.peak_rss_only:
+        print(f"{_peak_rss_mb():.1f}")
+        return result
     print(f"villages x workers     : {result.villages:,} x {result.workers:,}")
     print(f"lines                  : {result.lines:,} (Rp{result.total_idr:,})")
     print(
@@ -196,18 +204,45 @@ def main(argv: list[str] | None = None) -> BenchResult:
             scale=scale,
         )
     )
-    # Linux reports kilobytes. The run is set-based: this should not grow with the number of workers.
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The run is set-based, so the billing process's memory must not grow with the number of workers:
+    # its peak is compared with the peak of the same run at a hundredth of the villages, in a fresh process.
+    small = max(args.villages // 100, 1)
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.billing_run",
+            "--villages",
+            str(small),
+            "--workers",
+            str(args.workers),
+            "--url",
+            args.url,
+            "--peak-rss-only",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    small_peak = float(probe.stdout.strip().splitlines()[-1])
     emit(
         Reported(
             name="billing run, peak RSS of the billing process",
-            figure=peak_mb,
+            figure=_peak_rss_mb(),
             unit="MB",
-            reason="flat in the number of workers: compare runs of different --workers",
+            baseline=small_peak,
+            baseline_label=f"the same run at {small:,} villages",
+            goal=Goal(
+                "flat in the number of workers (<= 1.25x the peak at 1/100 the scale)", "ratio", "<=", 1.25
+            ),
             scale=scale,
         )
     )
     return result
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kilobytes
 
 
 if __name__ == "__main__":
