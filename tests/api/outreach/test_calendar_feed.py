@@ -4,6 +4,7 @@ calendar apps with no login, through the gateway too; only the officer's own ses
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 
+from services.common.logging import NikMaskingFilter, mask_log_text
 from tests.api.outreach.conftest import ADMIN, JAVA, JAVA_OTHER, REPORTS, OfficerMaker, Registry
 from tests.outreach_support import future
 from tests.support import anonymous_headers, create_component_app, live_server, village_headers
@@ -248,12 +250,30 @@ def test_feed_secret_is_masked_in_the_logs(
     assert secret not in logged and secret[3:20] not in logged
 
 
+def test_uvicorn_style_log_records_mask_the_secret() -> None:
+    secret = "cf_" + "Ab3-_x" * 7
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/v1/calendar-feeds/{secret}.ics?x=1", "1.1", 200),
+        None,
+    )
+    NikMaskingFilter().filter(record)
+    assert secret not in record.getMessage() and "/v1/calendar-feeds/***?x=1" in record.getMessage()
+    assert mask_log_text(f"detail: feed {secret} revoked") == "detail: feed cf_*** revoked"
+    assert mask_log_text("/v1/areas/33.75") == "/v1/areas/33.75"
+
+
 def test_feed_is_public_through_the_gateway(
     outreach: TestClient,
     make_officer: OfficerMaker,
     service_client: Callable[..., TestClient],
     database_url: Callable[[str], str],
     registry_server: Registry,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     _, headers = make_officer(JAVA)
     held = schedule(outreach, headers)
@@ -281,3 +301,7 @@ def test_feed_is_public_through_the_gateway(
         assert_problem(gateway.get("/v1/calendar-feeds/cf_unknown-00000000000000000000.ics"), 404)
         assert outreach.delete("/v1/me/calendar-feed", headers=headers).status_code == 204
         assert_problem(gateway.get(feed["path"]), 404)
+    # Neither the gateway's nor the service's access log holds the secret.
+    logged = capsys.readouterr().out
+    assert '"component": "gateway"' in logged and "/v1/calendar-feeds/***" in logged
+    assert feed["path"] not in logged and feed["path"][22:40] not in logged
