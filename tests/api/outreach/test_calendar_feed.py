@@ -8,12 +8,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 
 from services.common.logging import NikMaskingFilter, mask_log_text
 from tests.api.outreach.conftest import ADMIN, JAVA, JAVA_OTHER, REPORTS, OfficerMaker, Registry
+from tests.concurrency_support import together
 from tests.outreach_support import future
 from tests.support import anonymous_headers, create_component_app, live_server, village_headers
 
@@ -182,6 +184,24 @@ def test_revoking_and_replacing_stop_the_old_url(outreach: TestClient, make_offi
     assert_problem(read(outreach, third), 404)
     assert_problem(outreach.delete(f"/v1/officers/{officer_id}/calendar-feed", headers=ADMIN), 404)
     assert_problem(outreach.delete("/v1/officers/99999999/calendar-feed", headers=ADMIN), 404)
+
+
+def test_simultaneous_creations_leave_one_working_url(
+    outreach: TestClient,
+    make_officer: OfficerMaker,
+    database_url: Callable[[str], str],
+    registry_server: Registry,
+) -> None:
+    _, headers = make_officer(JAVA)
+    schedule(outreach, headers)
+    app = create_component_app("outreach", database_url("outreach"), registry_url=registry_server.url)
+    with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+        answers = together(6, lambda: client.post("/v1/me/calendar-feed", headers=headers))
+        assert sorted(a.status_code for a in answers) == [201] * 6, [a.text for a in answers]
+        working = [a.json() for a in answers if read(outreach, a.json()).status_code == 200]
+    # The officer row lock serialises them: each revoked the one before, the last one made stands.
+    assert len(working) == 1
+    assert len(events(read(outreach, working[0]))) == 1
 
 
 def test_only_officers_make_feeds(outreach: TestClient) -> None:
