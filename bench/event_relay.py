@@ -32,7 +32,7 @@ from sqlalchemy import MetaData, Table, func, select
 from sqlalchemy.orm import Session
 
 from bench._report import BenchResult, Goal, emit
-from bench._scratch import scratch_database, serve
+from bench._scratch import scratch_database
 from services.common.db import create_db_engine
 from services.common.events import EventEnvelope, EventType, NewEvent, Outbox, make_outbox_table
 from services.common.relay import RelaySettings, post_events, run_relay
@@ -45,6 +45,7 @@ from services.outreach.main import create_app as outreach_app
 from services.outreach.models import inbox as outreach_inbox
 from services.webhooks.config import WebhooksSettings
 from services.webhooks.main import create_app as webhooks_app
+from tests.support import live_server
 
 VILLAGE = "33.26.15.2001"
 NATS_URL = "nats://127.0.0.1:4222"
@@ -97,7 +98,11 @@ def _receivers(backend: str) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
         funding = funding_app(FundingSettings(database_url=funding_db, **quiet))  # type: ignore[arg-type]
         outreach = outreach_app(OutreachSettings(database_url=outreach_db, **quiet))  # type: ignore[arg-type]
         webhooks = webhooks_app(WebhooksSettings(database_url=webhooks_db, **quiet))  # type: ignore[arg-type]
-        with serve(funding) as funding_url, serve(outreach) as outreach_url, serve(webhooks) as webhooks_url:
+        with (
+            live_server(funding) as funding_url,
+            live_server(outreach) as outreach_url,
+            live_server(webhooks) as webhooks_url,
+        ):
             yield (
                 {"funding": funding_url, "outreach": outreach_url, "webhooks": webhooks_url},
                 {"funding": funding_db, "outreach": outreach_db},
