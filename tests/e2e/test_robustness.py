@@ -33,7 +33,10 @@ def run_schemathesis(
     command = [
         str(Path(sys.executable).parent / "schemathesis"), "run", system.gateway + "/openapi.json",
         "--checks", CHECKS, "--max-examples", str(max_examples), "--phases", "examples,coverage,fuzzing",
-        "--seed", os.environ.get("SASAR_FUZZ_SEED", "20261125"), "--workers", "1", *extra,
+        "--seed", os.environ.get("SASAR_FUZZ_SEED", "20261125"), "--workers", "1",
+        # No example database: it would be written to ./.hypothesis in the clone, and a fixed seed
+        # already makes each run repeatable.
+        "--generation-database", "none", *extra,
     ]  # fmt: skip
     return subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
 
