@@ -48,9 +48,9 @@ def port_is_free(host: str, port: int) -> bool:
         try:
             probe.bind((host, port))
         except OSError as exc:
-            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            if exc.errno == errno.EADDRINUSE:
                 return False
-            raise
+            raise  # EACCES (a privileged port) and the rest are not "someone else has it"
     return True
 
 
@@ -138,7 +138,14 @@ def busy_port_report(host: str, ports: dict[str, int], proc: Path = Path("/proc"
     to stop it. Empty when every port is free."""
     lines: list[str] = []
     for name, port in ports.items():
-        if port_is_free(host, port):
+        try:
+            if port_is_free(host, port):
+                continue
+        except PermissionError:
+            lines.append(f"port {port} ({name}) may not be bound by this user (below 1024 needs privileges)")
+            continue
+        except OSError as exc:
+            lines.append(f"port {port} ({name}) cannot be bound on {host}: {exc.strerror or exc}")
             continue
         holders = port_holders(port, proc)
         if holders:

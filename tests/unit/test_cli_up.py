@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import http.server
 import os
 import socket
@@ -16,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
+from sasar import ports
 from sasar.cli import answers_as, app, child_environment, wait_until_ready
 from sasar.ports import PortPlanError, busy_port_report, port_holders, port_plan
 from services.common.health import INSTANCE_HEADER, INSTANCE_TOKEN_ENV, health_router
@@ -54,9 +56,9 @@ def test_up_refuses_a_port_clash_before_anything_starts() -> None:
 
 
 def test_the_gateway_and_the_rest_are_told_the_chosen_ports() -> None:
-    ports = port_plan(9100, {"outreach": 9555})
+    plan = port_plan(9100, {"outreach": 9555})
     exported = {"SASAR_GATEWAY_REGISTRY_URL": "http://elsewhere:8001", "PATH": "/bin"}
-    env = child_environment(exported, "0.0.0.0", ports)
+    env = child_environment(exported, "0.0.0.0", plan)
     assert env["SASAR_GATEWAY_REGISTRY_URL"] == "http://127.0.0.1:9101"  # ours, not what the shell had
     assert env["SASAR_GATEWAY_FUNDING_URL"] == "http://127.0.0.1:9102"
     assert env["SASAR_GATEWAY_OUTREACH_URL"] == "http://127.0.0.1:9555"
@@ -97,6 +99,16 @@ def test_a_holder_that_cannot_be_seen_is_still_named_by_port(tmp_path: Path) -> 
         assert port_holders(port) != []  # the real /proc does show it
     assert line.startswith(f"port {port} (registry) is in use by a process this user cannot see")
     assert f":{port}" in line.split(";", 1)[1]
+
+
+def test_a_privileged_port_is_refused_as_such(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(host: str, port: int) -> bool:
+        # What bind() raises for a port below 1024 without privileges (the tests may run as root).
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(ports, "port_is_free", refused)
+    (line,) = busy_port_report("127.0.0.1", {"gateway": 80})
+    assert line == "port 80 (gateway) may not be bound by this user (below 1024 needs privileges)"
 
 
 def _health_app(token: str | None, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
