@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -33,12 +34,12 @@ def run_schemathesis(
     command = [
         str(Path(sys.executable).parent / "schemathesis"), "run", system.gateway + "/openapi.json",
         "--checks", CHECKS, "--max-examples", str(max_examples), "--phases", "examples,coverage,fuzzing",
-        "--seed", os.environ.get("SASAR_FUZZ_SEED", "20261125"), "--workers", "1",
-        # No example database: it would be written to ./.hypothesis in the clone, and a fixed seed
-        # already makes each run repeatable.
-        "--generation-database", "none", *extra,
+        "--seed", os.environ.get("SASAR_FUZZ_SEED", "20261125"), "--workers", "1", *extra,
     ]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
+    # Run elsewhere: schemathesis and hypothesis keep .schemathesis/ and .hypothesis/ in the current
+    # directory, which is the clone under `make test`.
+    with tempfile.TemporaryDirectory(prefix="sasar-fuzz-") as scratch:
+        return subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False, cwd=scratch)
 
 
 def assert_clean(result: subprocess.CompletedProcess[str]) -> None:
