@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -329,7 +330,7 @@ def up(
             f"  {others}\n"
             f"  webhooks {servers['webhooks'][0]}\n"
             f"  try:      curl {gateway}/v1/areas/33.75/children\n"
-            "  first key: sasar keys create-village 33.26.15.2001\n"
+            f"  first key: {Path(sys.executable).with_name('sasar')} keys create-village 33.26.15.2001\n"
             "Ctrl-C stops everything."
         )
     elif not stopping:

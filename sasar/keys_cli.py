@@ -1,4 +1,5 @@
-"""``sasar keys …``: the first credentials, created straight in the gateway's database.
+"""``sasar keys …``: the first credentials, created (and village keys listed and revoked) straight in
+the gateway's database; an officer's password only for an NRP the outreach service knows.
 
 Each command prints the secret once (it is stored only as a hash); ``--json`` prints one JSON object
 so scripts can capture it.
