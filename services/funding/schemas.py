@@ -141,14 +141,14 @@ class FundingAgreementOut(BaseModel):
     id: int
     village_code: str
     fiscal_year: int
-    source: str
+    source: SourceName
     legal_reference: str
     budget_ceiling_idr: int
     budget_committed_idr: int
     budget_remaining_idr: int
     start_period: str
     end_period: str
-    programs: list[str]
+    programs: list[ProgramName]
     allow_over_budget: bool
     status: AgreementStatus
     member_count: int

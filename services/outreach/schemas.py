@@ -7,7 +7,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
 
 from services.common.text import TextRule
 from services.common.timeutil import require_aware
@@ -282,19 +282,30 @@ class AttendanceOut(BaseModel):
     created_at: dt.datetime
 
 
+def _as_sent(value: Any) -> Any:
+    return value
+
+
+# Each item is validated on its own by the sync (a bad item is rejected alone, the rest are stored), so
+# the body accepts anything per item; the document still names the item schemas so generated clients
+# build typed items instead of bare dicts.
+LooseAttendanceItem = Annotated[Any, PlainValidator(_as_sent, json_schema_input_type=AttendanceSyncItem)]
+LooseLeadItem = Annotated[Any, PlainValidator(_as_sent, json_schema_input_type=LeadSyncItem)]
+
+
 class SyncIn(BaseModel):
     """Items are validated one by one (a bad item is rejected on its own), so they are loose here."""
 
-    attendance: list[Any] = Field(
+    attendance: list[LooseAttendanceItem] = Field(
         default_factory=list,
         max_length=5000,
-        description="Items `{client_id (UUID), session_id, name, phone?, nik?}`",
+        description="Attendees captured offline, each `{client_id (UUID), session_id, name, phone?, nik?}`",
     )
-    leads: list[Any] = Field(
+    leads: list[LooseLeadItem] = Field(
         default_factory=list,
         max_length=5000,
-        description="Items `{client_id (UUID), session_id?, village_code, name, phone?, nik?, occupation?, "
-        "consent_given_at, consent_captured_by?}`",
+        description="Leads captured offline, each `{client_id (UUID), session_id?, village_code, name, "
+        "phone?, nik?, occupation?, consent_given_at, consent_captured_by?}`",
     )
 
 

@@ -1,0 +1,117 @@
+"""What the generated client (tests/e2e/test_generated_client.py) needed from the public document:
+typed sync items, the grant types as an enum, the agreement's enums on the way out, a typed job error.
+
+Each fix is checked in the merged document (built in process, as the gateway merges it), and the
+behaviour behind it is checked to be unchanged where the document now says more than the code checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from gateway.openapi import merge_documents
+from services.common import jobs
+from tests.api.test_openapi_document import SERVICES, _documents
+
+
+@pytest.fixture(scope="module")
+def schemas() -> dict[str, Any]:
+    documents = _documents()
+    merged = merge_documents(documents["gateway"], {name: documents[name] for name in SERVICES})
+    found: dict[str, Any] = merged["components"]["schemas"]
+    return found
+
+
+def _enum(schemas: dict[str, Any], prop: dict[str, Any]) -> list[str]:
+    for candidate in (prop, *prop.get("anyOf", []), *prop.get("allOf", [])):
+        if "$ref" in candidate:
+            return list(schemas[candidate["$ref"].rsplit("/", 1)[-1]]["enum"])
+        if "enum" in candidate:
+            return list(candidate["enum"])
+    raise AssertionError(f"not an enum: {prop}")
+
+
+def test_sync_items_are_documented_by_their_schemas(schemas: dict[str, Any]) -> None:
+    # Loose at runtime (each item is judged alone) but no longer `items: {}` in the document, so a
+    # generated client builds typed attendance and lead items.
+    sync_in = schemas["SyncIn"]["properties"]
+    assert sync_in["attendance"]["items"] == {"$ref": "#/components/schemas/AttendanceSyncItem"}
+    assert sync_in["leads"]["items"] == {"$ref": "#/components/schemas/LeadSyncItem"}
+    assert sync_in["leads"]["maxItems"] == 5000
+    lead = schemas["LeadSyncItem"]
+    assert set(lead["required"]) == {"client_id", "village_code", "name", "consent_given_at"}
+    assert lead["properties"]["client_id"]["format"] == "uuid"
+    attendance = schemas["AttendanceSyncItem"]
+    assert set(attendance["required"]) == {"client_id", "session_id", "name"}
+
+
+def test_grant_type_is_an_enum_of_the_three_grants(schemas: dict[str, Any]) -> None:
+    grant_type = schemas["TokenRequest"]["properties"]["grant_type"]
+    assert grant_type["enum"] == ["password", "client_credentials", "refresh_token"]
+    assert "grant_type" in schemas["TokenRequest"]["required"]
+    # tests/api/gateway/test_tokens.py keeps the answer to any other grant: OAuth's unsupported_grant_type.
+
+
+def test_an_agreement_is_answered_with_its_enums(schemas: dict[str, Any]) -> None:
+    out = schemas["FundingAgreementOut"]["properties"]
+    assert _enum(schemas, out["source"]) == ["dana_desa", "apbd_kelurahan", "csr", "other"]
+    assert _enum(schemas, out["programs"]["items"]) == ["JKK", "JKM", "JHT"]
+    # The same values the agreement is created with.
+    created = schemas["FundingAgreementIn"]["properties"]
+    assert _enum(schemas, created["source"]) == _enum(schemas, out["source"])
+
+
+def test_a_failed_jobs_error_is_typed(schemas: dict[str, Any]) -> None:
+    error = schemas["JobOut"]["properties"]["error"]
+    assert {"$ref": "#/components/schemas/JobError"} in error["anyOf"]
+    job_error = schemas["JobError"]
+    assert set(job_error["required"]) == {"title", "status", "detail"}
+    assert job_error["properties"]["errors"]["items"] == {"$ref": "#/components/schemas/FieldErrorModel"}
+
+
+def _job(error: dict[str, Any] | None) -> jobs.Job:
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    return jobs.Job(
+        id="fun_x",
+        kind="billing",
+        status=(jobs.JobStatus.failed if error else jobs.JobStatus.succeeded).value,
+        actor="client:test",
+        village_code=None,
+        payload={},
+        progress_done=0,
+        progress_total=None,
+        result=None if error else {"invoices_issued": 0},
+        error=error,
+        attempts=1,
+        max_attempts=3,
+        owner=None,
+        heartbeat_at=None,
+        run_after=now,
+        created_at=now,
+        started_at=now,
+        finished_at=now,
+    )
+
+
+def test_every_stored_job_error_reads_as_a_job_error() -> None:
+    # What the workers store (jobs.problem, the sweeper's STALE_ERROR) is what the document promises.
+    failed = jobs.job_out(
+        _job(
+            jobs.problem(
+                "No rate schedule", "no schedule for 2020-01", errors=[{"field": "period", "reason": "x"}]
+            )
+        )
+    )
+    assert failed.error is not None
+    assert (failed.error.title, failed.error.status, failed.error.detail) == (
+        "No rate schedule",
+        422,
+        "no schedule for 2020-01",
+    )
+    assert [(e.field, e.reason) for e in failed.error.errors] == [("period", "x")]
+    stale = jobs.job_out(_job(jobs.STALE_ERROR)).model_dump(mode="json")["error"]
+    assert stale == {**jobs.STALE_ERROR, "errors": []}
+    assert jobs.job_out(_job(None)).error is None
