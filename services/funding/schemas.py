@@ -6,12 +6,14 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from services.common.money import PositiveRupiah, Rupiah
 from services.common.text import TextRule
 from services.funding.statuses import AgreementStatus, InvoiceStatus, PaymentMethod
 
-ProgramName = Literal["JKK", "JKM", "JHT"]
+# The registry's `Program` (one schema in the public document, one type in a generated client).
+Program = TypeAliasType("Program", Literal["JKK", "JKM", "JHT"])
 SourceName = Literal["dana_desa", "apbd_kelurahan", "csr", "other"]
 PERIOD_PATTERN = r"^[0-9]{4}-[0-9]{2}$"
 MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
@@ -93,7 +95,7 @@ class RateScheduleVersionIn(BaseModel):
 class ContributionQuoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     declared_income_idr: PositiveRupiah
-    programs: list[ProgramName] = Field(min_length=1)
+    programs: list[Program] = Field(min_length=1)
     period: str = Field(pattern=PERIOD_PATTERN)
     funding_source: Literal["dana_desa", "apbd_kelurahan", "csr", "other", "self_pay"]
     occupation: OccupationText
@@ -122,7 +124,7 @@ class FundingAgreementIn(BaseModel):
     budget_ceiling_idr: PositiveRupiah
     start_period: str = Field(pattern=PERIOD_PATTERN)
     end_period: str = Field(pattern=PERIOD_PATTERN)
-    programs: list[ProgramName] = Field(min_length=2)
+    programs: list[Program] = Field(min_length=2)
     allow_over_budget: bool = False
 
 
@@ -133,7 +135,7 @@ class FundingAgreementPatch(BaseModel):
     budget_ceiling_idr: PositiveRupiah | None = None
     start_period: str | None = Field(default=None, pattern=PERIOD_PATTERN)
     end_period: str | None = Field(default=None, pattern=PERIOD_PATTERN)
-    programs: list[ProgramName] | None = Field(default=None, min_length=2)
+    programs: list[Program] | None = Field(default=None, min_length=2)
     allow_over_budget: bool | None = None
 
 
@@ -148,7 +150,7 @@ class FundingAgreementOut(BaseModel):
     budget_remaining_idr: int
     start_period: str
     end_period: str
-    programs: list[ProgramName]
+    programs: list[Program]
     allow_over_budget: bool
     status: AgreementStatus
     member_count: int

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
+from typing_extensions import TypeAliasType
 
 from services.common.text import TextRule
 from services.common.timeutil import require_aware
@@ -358,17 +359,19 @@ class LeadOut(BaseModel):
 
 
 # JKK work accident, JKM death (always), JHT old-age savings (optional).
-ProgramCode = Literal["JKK", "JKM", "JHT"]
+# The registry's names (the same schemas in the public document: one `Program`, one `Sex` type for clients).
+Program = TypeAliasType("Program", Literal["JKK", "JKM", "JHT"])
+Sex = TypeAliasType("Sex", Literal["M", "F"])
 
 
 class LeadConvertIn(Strict):
     nik: Nik | None = Field(default=None, description="When the lead has none yet")
     temporary: bool = Field(default=False, description="Register with a temporary id (no NIK yet)")
     declared_income_idr: Annotated[int, Field(strict=True, ge=1_000_000, le=20_700_000)]
-    programs: list[ProgramCode] = Field(min_length=2, max_length=3)
+    programs: list[Program] = Field(min_length=2, max_length=3)
     occupation: Occupation | None = None
     birth_date: dt.date | None = None
-    sex: Literal["M", "F"] | None = None
+    sex: Sex | None = None
     phone: Phone | None = None
     funding: Literal["village_fund", "self_pay", "other_sponsor"] | None = None
 

@@ -115,3 +115,27 @@ def test_every_stored_job_error_reads_as_a_job_error() -> None:
     stale = jobs.job_out(_job(jobs.STALE_ERROR)).model_dump(mode="json")["error"]
     assert stale == {**jobs.STALE_ERROR, "errors": []}
     assert jobs.job_out(_job(None)).error is None
+
+
+def test_programs_and_sex_are_one_named_schema_each(schemas: dict[str, Any]) -> None:
+    # One `Program` and one `Sex` shared by every service's operations (a generated client gets one type
+    # each, not one per field), and no inline copy of either left behind.
+    assert schemas["Program"] == {"type": "string", "enum": ["JKK", "JKM", "JHT"]}
+    assert schemas["Sex"] == {"type": "string", "enum": ["M", "F"]}
+    program_ref = {"$ref": "#/components/schemas/Program"}
+    for schema in ("WorkerCreate", "WorkerOut", "FundingAgreementIn", "FundingAgreementOut", "LeadConvertIn"):
+        assert schemas[schema]["properties"]["programs"]["items"] == program_ref, schema
+    assert schemas["WorkerOut"]["properties"]["sex"] == {"$ref": "#/components/schemas/Sex"}
+    assert {"$ref": "#/components/schemas/Sex"} in schemas["LeadConvertIn"]["properties"]["sex"]["anyOf"]
+
+    def inline_enums(node: Any) -> list[list[str]]:
+        if isinstance(node, dict):
+            found = [node["enum"]] if "enum" in node else []
+            return found + [e for value in node.values() for e in inline_enums(value)]
+        if isinstance(node, list):
+            return [e for item in node for e in inline_enums(item)]
+        return []
+
+    others = {name: schema for name, schema in schemas.items() if name not in ("Program", "Sex")}
+    assert ["JKK", "JKM", "JHT"] not in inline_enums(others)
+    assert ["M", "F"] not in inline_enums(others)

@@ -225,7 +225,7 @@ def test_village_system_flow(system: RunningSystem, generated: GeneratedClient) 
                 village_code=village,
                 occupation=m.WorkerOccupation.PETANI,
                 declared_income_idr=1_000_000,
-                programs=[m.WorkerCreateProgramsItem.JKK, m.WorkerCreateProgramsItem.JKM],
+                programs=[m.Program.JKK, m.Program.JKM],
             ),
             idempotency_key=str(uuid.uuid4()),
         )
@@ -233,10 +233,11 @@ def test_village_system_flow(system: RunningSystem, generated: GeneratedClient) 
         assert isinstance(created.parsed, m.WorkerOut)
         workers.append(created.parsed)
     # The NIK decides sex and birth date (women's day of birth + 40).
-    assert [(w.sex.value, w.birth_date) for w in workers] == [
-        ("F", dt.date(1995, 7, 1)),
-        ("M", dt.date(1995, 1, 1)),
+    assert [(w.sex, w.birth_date) for w in workers] == [
+        (m.Sex.F, dt.date(1995, 7, 1)),
+        (m.Sex.M, dt.date(1995, 1, 1)),
     ]
+    assert {tuple(w.programs) for w in workers} == {(m.Program.JKK, m.Program.JKM)}
     assert {w.status for w in workers} == {m.WorkerStatus.REGISTERED}
 
     page = gen.operation("workers_list").sync(client=village_client, village_code=village)
@@ -254,7 +255,7 @@ def test_village_system_flow(system: RunningSystem, generated: GeneratedClient) 
             budget_ceiling_idr=5_000_000,
             start_period="2026-12",
             end_period="2026-12",
-            programs=[m.FundingAgreementInProgramsItem.JKK, m.FundingAgreementInProgramsItem.JKM],
+            programs=[m.Program.JKK, m.Program.JKM],
         ),
     )
     assert isinstance(agreement, m.FundingAgreementOut), agreement
@@ -448,7 +449,7 @@ def test_police_officer_flow(system: RunningSystem, generated: GeneratedClient) 
         body=m.LeadConvertIn(
             nik="3326140505850003",
             declared_income_idr=1_200_000,
-            programs=[m.LeadConvertInProgramsItem.JKK, m.LeadConvertInProgramsItem.JKM],
+            programs=[m.Program.JKK, m.Program.JKM],
         ),
     )
     assert isinstance(converted, m.LeadConvertOut), converted
@@ -487,7 +488,7 @@ def test_internal_integration_flow(system: RunningSystem, generated: GeneratedCl
                 village_code=village,
                 occupation=m.WorkerOccupation.PEDAGANG,
                 declared_income_idr=1_000_000,
-                programs=[m.WorkerCreateProgramsItem.JKK, m.WorkerCreateProgramsItem.JKM],
+                programs=[m.Program.JKK, m.Program.JKM],
             ),
         )
         assert isinstance(created, m.WorkerOut), created
@@ -503,7 +504,7 @@ def test_internal_integration_flow(system: RunningSystem, generated: GeneratedCl
             budget_ceiling_idr=20_000,
             start_period="2026-12",
             end_period="2026-12",
-            programs=[m.FundingAgreementInProgramsItem.JKK, m.FundingAgreementInProgramsItem.JKM],
+            programs=[m.Program.JKK, m.Program.JKM],
         ),
     )
     assert created_agreement.status_code == 201, created_agreement.content
