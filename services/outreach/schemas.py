@@ -31,19 +31,37 @@ OCCUPATIONS = (
     "marbot",
     "lainnya",
 )
-Occupation = Literal[
-    "petani",
-    "nelayan",
-    "pedagang",
-    "buruh_harian",
-    "ojol",
-    "sopir",
-    "prt",
-    "pemulung",
-    "perajin",
-    "marbot",
-    "lainnya",
-]
+# The registry's own schemas, by name and content (the gateway refuses one name documented two ways), so
+# a lead's occupation and funding are the same types in a generated client as a worker's.
+WorkerOccupation = TypeAliasType(
+    "WorkerOccupation",
+    Annotated[
+        Literal[
+            "petani",
+            "nelayan",
+            "pedagang",
+            "buruh_harian",
+            "ojol",
+            "sopir",
+            "prt",
+            "pemulung",
+            "perajin",
+            "marbot",
+            "lainnya",
+        ],
+        Field(
+            title="WorkerOccupation",
+            description="Occupation codes of DESIGN §7 (transport: ``ojol``, ``sopir``).",
+        ),
+    ],
+)
+WorkerFunding = TypeAliasType(
+    "WorkerFunding",
+    Annotated[
+        Literal["village_fund", "self_pay", "other_sponsor"],
+        Field(title="WorkerFunding"),
+    ],
+)
 
 
 def _village(code: str) -> str:
@@ -268,7 +286,7 @@ class LeadSyncItem(SyncItem):
     name: Name
     phone: Phone | None = None
     nik: Nik | None = None
-    occupation: Occupation | None = None
+    occupation: WorkerOccupation | None = None
     consent_given_at: AwareDateTime
     consent_captured_by: CapturedBy | None = None
 
@@ -369,11 +387,11 @@ class LeadConvertIn(Strict):
     temporary: bool = Field(default=False, description="Register with a temporary id (no NIK yet)")
     declared_income_idr: Annotated[int, Field(strict=True, ge=1_000_000, le=20_700_000)]
     programs: list[Program] = Field(min_length=2, max_length=3)
-    occupation: Occupation | None = None
+    occupation: WorkerOccupation | None = None
     birth_date: dt.date | None = None
     sex: Sex | None = None
     phone: Phone | None = None
-    funding: Literal["village_fund", "self_pay", "other_sponsor"] | None = None
+    funding: WorkerFunding | None = None
 
 
 class LeadConvertOut(BaseModel):

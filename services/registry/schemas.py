@@ -11,6 +11,7 @@ from typing_extensions import TypeAliasType
 from services.common.errors import FieldErrorModel
 from services.common.text import TextRule
 from services.common.wilayah import AreaLevel, VillageKind
+from services.registry.duplicates import DuplicateCandidateStatus
 from services.registry.lifecycle import DeactivationReason
 from services.registry.validation import Occupation, WorkerFunding, WorkerStatus
 
@@ -151,15 +152,21 @@ class WorkerCountsOut(BaseModel):
 # --- imports ---------------------------------------------------------------------------------------
 
 
+# Named: one schema (and one client type) for an import's status, when accepted and when read.
+WorkerImportStatus = TypeAliasType(
+    "WorkerImportStatus", Literal["queued", "processing", "completed", "failed"]
+)
+
+
 class WorkerImportAccepted(BaseModel):
     id: str
-    status: Literal["queued", "processing", "completed", "failed"]
+    status: WorkerImportStatus
     job_id: str = Field(description="The job processing the import (`GET /v1/jobs/{job_id}`)")
 
 
 class WorkerImportOut(BaseModel):
     id: str
-    status: Literal["queued", "processing", "completed", "failed"]
+    status: WorkerImportStatus
     filename: str
     file_format: str
     total: int
@@ -172,9 +179,15 @@ class WorkerImportOut(BaseModel):
     finished_at: dt.datetime | None
 
 
+# Named: one schema (and one client type) for a row's result, answered and used as a filter.
+WorkerImportRowResult = TypeAliasType(
+    "WorkerImportRowResult", Literal["accepted", "rejected", "duplicate_existing", "duplicate_in_file"]
+)
+
+
 class WorkerImportRowOut(BaseModel):
     row: int
-    result: Literal["accepted", "rejected", "duplicate_existing", "duplicate_in_file"]
+    result: WorkerImportRowResult
     errors: list[FieldErrorModel]
     worker_id: str | None
 
@@ -187,7 +200,7 @@ class DuplicateCandidateOut(BaseModel):
     village_code: str
     worker_id: str
     other_worker_id: str
-    status: Literal["open", "same_person", "different_people"]
+    status: DuplicateCandidateStatus
     kept_worker_id: str | None
     resolved_by: str | None
     resolved_at: dt.datetime | None

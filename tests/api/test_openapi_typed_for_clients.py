@@ -1,5 +1,6 @@
 """What the generated client (tests/e2e/test_generated_client.py) needed from the public document:
-typed sync items, the grant types as an enum, the agreement's enums on the way out, a typed job error.
+typed sync items, the grant types as an enum, the agreement's enums on the way out, a typed job error,
+and each enum as one named schema (one generated type) instead of an inline copy per field.
 
 Each fix is checked in the merged document (built in process, as the gateway merges it), and the
 behaviour behind it is checked to be unchanged where the document now says more than the code checks.
@@ -18,9 +19,13 @@ from tests.api.test_openapi_document import SERVICES, _documents
 
 
 @pytest.fixture(scope="module")
-def schemas() -> dict[str, Any]:
+def merged() -> dict[str, Any]:
     documents = _documents()
-    merged = merge_documents(documents["gateway"], {name: documents[name] for name in SERVICES})
+    return merge_documents(documents["gateway"], {name: documents[name] for name in SERVICES})
+
+
+@pytest.fixture(scope="module")
+def schemas(merged: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = merged["components"]["schemas"]
     return found
 
@@ -139,3 +144,40 @@ def test_programs_and_sex_are_one_named_schema_each(schemas: dict[str, Any]) -> 
     others = {name: schema for name, schema in schemas.items() if name not in ("Program", "Sex")}
     assert ["JKK", "JKM", "JHT"] not in inline_enums(others)
     assert ["M", "F"] not in inline_enums(others)
+
+
+def test_no_enum_is_written_out_twice(merged: dict[str, Any], schemas: dict[str, Any]) -> None:
+    # An enum written inline becomes one generated type per field (`PaymentInMethod` beside
+    # `PaymentMethod`); each set of values is one named schema, referred to wherever it is used.
+    named = {tuple(schema["enum"]): name for name, schema in schemas.items() if "enum" in schema}
+    inline: dict[tuple[str, ...], list[str]] = {}
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if "enum" in node:
+                inline.setdefault(tuple(node["enum"]), []).append(where)
+            for key, value in node.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, f"{where}[{index}]")
+
+    walk(merged["paths"], "paths")
+    for name, schema in schemas.items():
+        if "enum" not in schema:
+            walk(schema, name)
+    assert {values: where for values, where in inline.items() if values in named} == {}
+    assert {values: where for values, where in inline.items() if len(where) > 1} == {}
+
+    def refers(schema: str, field: str, to: str) -> bool:
+        prop = schemas[schema]["properties"][field]
+        return {"$ref": f"#/components/schemas/{to}"} in [prop, *prop.get("anyOf", [])]
+
+    assert refers("PaymentIn", "method", "PaymentMethod")
+    assert refers("WorkerArrearsOut", "status", "WorkerStatus")
+    assert refers("LeadSyncItem", "occupation", "WorkerOccupation")
+    assert refers("LeadConvertIn", "funding", "WorkerFunding")
+    assert refers("DuplicateCandidateOut", "status", "DuplicateCandidateStatus")
+    assert refers("WorkerImportOut", "status", "WorkerImportStatus")
+    assert refers("WorkerImportRowOut", "result", "WorkerImportRowResult")
+    assert refers("FundingAgreementPatch", "source", "AgreementSource")

@@ -296,7 +296,7 @@ def test_village_system_flow(system: RunningSystem, generated: GeneratedClient) 
         invoice_id=invoice.id,
         amount_idr=33_600,
         paid_on=dt.date(2026, 12, 10),
-        method=m.PaymentInMethod.BANK_TRANSFER,
+        method=m.PaymentMethod.BANK_TRANSFER,
         reference=f"SP2D/{uuid.uuid4().hex[:8]}/2026",
     )
     paid = payments_create.sync_detailed(client=village_client, body=payment, idempotency_key=key)
