@@ -250,7 +250,7 @@ def test_village_system_flow(system: RunningSystem, generated: GeneratedClient) 
         body=m.FundingAgreementIn(
             village_code=village,
             fiscal_year=2026,
-            source=m.FundingAgreementInSource.DANA_DESA,
+            source=m.AgreementSource.DANA_DESA,
             legal_reference="Perkades Coprayan No. 3 Tahun 2026",
             budget_ceiling_idr=5_000_000,
             start_period="2026-12",
@@ -269,7 +269,7 @@ def test_village_system_flow(system: RunningSystem, generated: GeneratedClient) 
     assert activated.status == m.AgreementStatus.ACTIVE
     # Two village-funded workers for one month at the minimum package: 2 x Rp16,800.
     assert (activated.budget_committed_idr, activated.budget_remaining_idr) == (33_600, 4_966_400)
-    assert activated.source.value == "dana_desa" and activated.member_count == 2
+    assert activated.source == m.AgreementSource.DANA_DESA and activated.member_count == 2
 
     # The agency bills the month (an internal client: the village cannot).
     admin_token = internal_client_token(system, gen, "billing desk (village flow)", "funding:admin")
@@ -499,7 +499,7 @@ def test_internal_integration_flow(system: RunningSystem, generated: GeneratedCl
         body=m.FundingAgreementIn(
             village_code=village,
             fiscal_year=2026,
-            source=m.FundingAgreementInSource.DANA_DESA,
+            source=m.AgreementSource.DANA_DESA,
             legal_reference="Perdes Pakumbulan No. 5 Tahun 2026",
             budget_ceiling_idr=20_000,
             start_period="2026-12",
