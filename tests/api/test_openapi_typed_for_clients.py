@@ -181,3 +181,14 @@ def test_no_enum_is_written_out_twice(merged: dict[str, Any], schemas: dict[str,
     assert refers("WorkerImportOut", "status", "WorkerImportStatus")
     assert refers("WorkerImportRowOut", "result", "WorkerImportRowResult")
     assert refers("FundingAgreementPatch", "source", "AgreementSource")
+
+
+def test_the_calendar_feed_is_documented_as_text(merged: dict[str, Any]) -> None:
+    # Without a schema a generated client returns None for the feed; with one, its text.
+    answer = merged["paths"]["/v1/officers/{officer_id}/calendar.ics"]["get"]["responses"]["200"]
+    assert answer["content"] == {"text/calendar": {"schema": {"type": "string"}}}
+    for path, item in merged["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation.get("responses", {}).items():
+                for media, content in response.get("content", {}).items():
+                    assert content.get("schema"), (method, path, status, media)

@@ -410,6 +410,10 @@ def test_police_officer_flow(system: RunningSystem, generated: GeneratedClient) 
         ),
     )
     assert clash.status_code == 409 and isinstance(clash.parsed, m.Problem)
+    # The officer's calendar feed (the phone subscribes to it) has the session.
+    feed = gen.operation("officers_calendar_get").sync(officer.id, client=app)
+    assert isinstance(feed, str) and feed.startswith("BEGIN:VCALENDAR")
+    assert "Balai Desa Wonoyoso" in feed
 
     # Offline work, synced as a batch with the phone's own ids; the same batch again changes nothing.
     consent = dt.datetime.now(dt.UTC).replace(microsecond=0)
