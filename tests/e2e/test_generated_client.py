@@ -62,10 +62,6 @@ class GeneratedClient:
     def models(self) -> Any:
         return importlib.import_module(f"{self.package}.models")
 
-    @property
-    def types(self) -> Any:
-        return importlib.import_module(f"{self.package}.types")
-
     def client(self, base_url: str, token: str | None = None) -> Any:
         module: ModuleType = importlib.import_module(f"{self.package}.client")
         options: dict[str, Any] = {
