@@ -18,6 +18,7 @@ from gateway.config import GatewaySettings
 from gateway.exceptions import InvalidClient, TokenError
 from gateway.models import ApiKey
 from gateway.schemas import (
+    GRANT_TYPES,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyOut,
@@ -243,7 +244,15 @@ async def _refresh_grant(request: Request, refresh_token: str | None) -> TokenRe
 async def token(
     request: Request,
     response: Response,
-    grant_type: Annotated[GrantType, Form(description="password | client_credentials | refresh_token")],
+    # Documented as an enum so generated clients offer the three grants; any other value still reaches
+    # the handler and gets OAuth 2.0's own `unsupported_grant_type` answer rather than a validation error.
+    grant_type: Annotated[
+        GrantType,
+        Form(
+            description="password | client_credentials | refresh_token",
+            json_schema_extra={"enum": list(GRANT_TYPES)},
+        ),
+    ],
     username: Annotated[NrpText | None, Form(description="Officer NRP (password grant)")] = None,
     password: Annotated[str | None, Form()] = None,
     client_id: Annotated[ClientIdText | None, Form()] = None,

@@ -15,6 +15,7 @@ from services.common.wilayah import VILLAGE_CODE_PATTERN
 VillageCodeText = Annotated[str, TextRule(13, pattern=VILLAGE_CODE_PATTERN)]
 KeyName = Annotated[str, TextRule(200)]
 GrantType = Annotated[str, TextRule(40)]
+GRANT_TYPES = ("password", "client_credentials", "refresh_token")
 NrpText = Annotated[str, TextRule(64)]
 ClientIdText = Annotated[str, TextRule(64)]
 ScopeText = Annotated[str, TextRule(500)]

@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from services.common.db import UTCDateTime
+from services.common.errors import FieldErrorModel
 from services.common.timeutil import utcnow
 
 
@@ -409,6 +410,15 @@ class JobProgress(BaseModel):
     total: int | None
 
 
+class JobError(BaseModel):
+    """Why a job failed: RFC 9457's fields (no type URI: nothing to resolve), as ``problem`` stores them."""
+
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldErrorModel] = Field(default_factory=list)
+
+
 class JobOut(BaseModel):
     """A durable job: poll it until ``status`` is ``succeeded`` (see ``result``) or ``failed`` (``error``)."""
 
@@ -417,7 +427,7 @@ class JobOut(BaseModel):
     status: JobStatus
     progress: JobProgress
     result: dict[str, Any] | None
-    error: dict[str, Any] | None
+    error: JobError | None
     attempts: int
     max_attempts: int
     created_at: dt.datetime
@@ -432,7 +442,8 @@ def job_out(job: Job) -> JobOut:
         status=JobStatus(job.status),
         progress=JobProgress(done=job.progress_done, total=job.progress_total),
         result=job.result,
-        error=job.error,
+        # Typed, so generated clients read ``error.detail`` rather than a bare object.
+        error=None if job.error is None else JobError.model_validate(job.error),
         attempts=job.attempts,
         max_attempts=job.max_attempts,
         created_at=job.created_at,

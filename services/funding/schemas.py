@@ -6,13 +6,22 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from services.common.money import PositiveRupiah, Rupiah
 from services.common.text import TextRule
 from services.funding.statuses import AgreementStatus, InvoiceStatus, PaymentMethod
 
-ProgramName = Literal["JKK", "JKM", "JHT"]
-SourceName = Literal["dana_desa", "apbd_kelurahan", "csr", "other"]
+# The registry's `Program` (one schema in the public document, one type in a generated client).
+Program = TypeAliasType("Program", Literal["JKK", "JKM", "JHT"])
+# The registry's `WorkerStatus` schema, by name and content (the gateway refuses one name documented two
+# ways), so arrears carry the same status type as workers in a generated client.
+WorkerStatus = TypeAliasType(
+    "WorkerStatus",
+    Annotated[Literal["registered", "active", "lapsed", "inactive", "deceased"], Field(title="WorkerStatus")],
+)
+# Named: one schema (and one client type) for an agreement's source, created, changed or answered.
+AgreementSource = TypeAliasType("AgreementSource", Literal["dana_desa", "apbd_kelurahan", "csr", "other"])
 PERIOD_PATTERN = r"^[0-9]{4}-[0-9]{2}$"
 MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 # Client text (NFC, stripped, no control characters), each sized to the column it is stored in or
@@ -93,7 +102,7 @@ class RateScheduleVersionIn(BaseModel):
 class ContributionQuoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     declared_income_idr: PositiveRupiah
-    programs: list[ProgramName] = Field(min_length=1)
+    programs: list[Program] = Field(min_length=1)
     period: str = Field(pattern=PERIOD_PATTERN)
     funding_source: Literal["dana_desa", "apbd_kelurahan", "csr", "other", "self_pay"]
     occupation: OccupationText
@@ -117,23 +126,23 @@ class FundingAgreementIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     village_code: VillageCodeText
     fiscal_year: int = Field(ge=2000, le=2099)
-    source: SourceName
+    source: AgreementSource
     legal_reference: LegalReference = Field(description="Perdes/Perkades number")
     budget_ceiling_idr: PositiveRupiah
     start_period: str = Field(pattern=PERIOD_PATTERN)
     end_period: str = Field(pattern=PERIOD_PATTERN)
-    programs: list[ProgramName] = Field(min_length=2)
+    programs: list[Program] = Field(min_length=2)
     allow_over_budget: bool = False
 
 
 class FundingAgreementPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    source: SourceName | None = None
+    source: AgreementSource | None = None
     legal_reference: LegalReference | None = None
     budget_ceiling_idr: PositiveRupiah | None = None
     start_period: str | None = Field(default=None, pattern=PERIOD_PATTERN)
     end_period: str | None = Field(default=None, pattern=PERIOD_PATTERN)
-    programs: list[ProgramName] | None = Field(default=None, min_length=2)
+    programs: list[Program] | None = Field(default=None, min_length=2)
     allow_over_budget: bool | None = None
 
 
@@ -141,14 +150,14 @@ class FundingAgreementOut(BaseModel):
     id: int
     village_code: str
     fiscal_year: int
-    source: str
+    source: AgreementSource
     legal_reference: str
     budget_ceiling_idr: int
     budget_committed_idr: int
     budget_remaining_idr: int
     start_period: str
     end_period: str
-    programs: list[str]
+    programs: list[Program]
     allow_over_budget: bool
     status: AgreementStatus
     member_count: int
@@ -275,7 +284,7 @@ class PaymentIn(BaseModel):
     )
     amount_idr: PositiveRupiah
     paid_on: dt.date
-    method: Literal["bank_transfer", "virtual_account", "cash", "giro"]
+    method: PaymentMethod  # the same schema as a payment answered (one type in a generated client)
     reference: PaymentReference = Field(description="SP2D number (treasury disbursement order)")
 
     def invoices(self) -> tuple[int, ...]:
@@ -333,7 +342,7 @@ class WorkerArrearsOut(BaseModel):
     unpaid_months: int
     unpaid_idr: int
     # The registry's worker status, as funding's copy of the worker holds it.
-    status: Literal["registered", "active", "lapsed", "inactive", "deceased"]
+    status: WorkerStatus
     lapsed: bool
 
 

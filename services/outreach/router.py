@@ -172,7 +172,10 @@ def end_assignment(
 @router.get(
     "/officers/{officer_id}/calendar.ics",
     response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}, "description": "RFC 5545 feed"}},
+    # A typed body (a string), so a generated client returns the feed's text rather than nothing.
+    responses={
+        200: {"content": {"text/calendar": {"schema": {"type": "string"}}}, "description": "RFC 5545 feed"}
+    },
     summary="iCalendar feed of an officer's sessions",
 )
 def officer_calendar(officer_id: PathId, session: DbSession, principal: CurrentPrincipal) -> Response:

@@ -7,7 +7,8 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
+from typing_extensions import TypeAliasType
 
 from services.common.text import TextRule
 from services.common.timeutil import require_aware
@@ -30,19 +31,37 @@ OCCUPATIONS = (
     "marbot",
     "lainnya",
 )
-Occupation = Literal[
-    "petani",
-    "nelayan",
-    "pedagang",
-    "buruh_harian",
-    "ojol",
-    "sopir",
-    "prt",
-    "pemulung",
-    "perajin",
-    "marbot",
-    "lainnya",
-]
+# The registry's own schemas, by name and content (the gateway refuses one name documented two ways), so
+# a lead's occupation and funding are the same types in a generated client as a worker's.
+WorkerOccupation = TypeAliasType(
+    "WorkerOccupation",
+    Annotated[
+        Literal[
+            "petani",
+            "nelayan",
+            "pedagang",
+            "buruh_harian",
+            "ojol",
+            "sopir",
+            "prt",
+            "pemulung",
+            "perajin",
+            "marbot",
+            "lainnya",
+        ],
+        Field(
+            title="WorkerOccupation",
+            description="Occupation codes of DESIGN §7 (transport: ``ojol``, ``sopir``).",
+        ),
+    ],
+)
+WorkerFunding = TypeAliasType(
+    "WorkerFunding",
+    Annotated[
+        Literal["village_fund", "self_pay", "other_sponsor"],
+        Field(title="WorkerFunding"),
+    ],
+)
 
 
 def _village(code: str) -> str:
@@ -279,7 +298,7 @@ class LeadSyncItem(SyncItem):
     name: Name
     phone: Phone | None = None
     nik: Nik | None = None
-    occupation: Occupation | None = None
+    occupation: WorkerOccupation | None = None
     consent_given_at: AwareDateTime
     consent_captured_by: CapturedBy | None = None
 
@@ -294,19 +313,30 @@ class AttendanceOut(BaseModel):
     created_at: dt.datetime
 
 
+def _as_sent(value: Any) -> Any:
+    return value
+
+
+# Each item is validated on its own by the sync (a bad item is rejected alone, the rest are stored), so
+# the body accepts anything per item; the document still names the item schemas so generated clients
+# build typed items instead of bare dicts.
+LooseAttendanceItem = Annotated[Any, PlainValidator(_as_sent, json_schema_input_type=AttendanceSyncItem)]
+LooseLeadItem = Annotated[Any, PlainValidator(_as_sent, json_schema_input_type=LeadSyncItem)]
+
+
 class SyncIn(BaseModel):
     """Items are validated one by one (a bad item is rejected on its own), so they are loose here."""
 
-    attendance: list[Any] = Field(
+    attendance: list[LooseAttendanceItem] = Field(
         default_factory=list,
         max_length=5000,
-        description="Items `{client_id (UUID), session_id, name, phone?, nik?}`",
+        description="Attendees captured offline, each `{client_id (UUID), session_id, name, phone?, nik?}`",
     )
-    leads: list[Any] = Field(
+    leads: list[LooseLeadItem] = Field(
         default_factory=list,
         max_length=5000,
-        description="Items `{client_id (UUID), session_id?, village_code, name, phone?, nik?, occupation?, "
-        "consent_given_at, consent_captured_by?}`",
+        description="Leads captured offline, each `{client_id (UUID), session_id?, village_code, name, "
+        "phone?, nik?, occupation?, consent_given_at, consent_captured_by?}`",
     )
 
 
@@ -359,19 +389,21 @@ class LeadOut(BaseModel):
 
 
 # JKK work accident, JKM death (always), JHT old-age savings (optional).
-ProgramCode = Literal["JKK", "JKM", "JHT"]
+# The registry's names (the same schemas in the public document: one `Program`, one `Sex` type for clients).
+Program = TypeAliasType("Program", Literal["JKK", "JKM", "JHT"])
+Sex = TypeAliasType("Sex", Literal["M", "F"])
 
 
 class LeadConvertIn(Strict):
     nik: Nik | None = Field(default=None, description="When the lead has none yet")
     temporary: bool = Field(default=False, description="Register with a temporary id (no NIK yet)")
     declared_income_idr: Annotated[int, Field(strict=True, ge=1_000_000, le=20_700_000)]
-    programs: list[ProgramCode] = Field(min_length=2, max_length=3)
-    occupation: Occupation | None = None
+    programs: list[Program] = Field(min_length=2, max_length=3)
+    occupation: WorkerOccupation | None = None
     birth_date: dt.date | None = None
-    sex: Literal["M", "F"] | None = None
+    sex: Sex | None = None
     phone: Phone | None = None
-    funding: Literal["village_fund", "self_pay", "other_sponsor"] | None = None
+    funding: WorkerFunding | None = None
 
 
 class LeadConvertOut(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
@@ -33,6 +33,7 @@ from services.registry import (
 )
 from services.registry import jobs as registry_jobs
 from services.registry.dependencies import DbSession
+from services.registry.duplicates import DuplicateCandidateStatus
 from services.registry.models import DuplicateCandidate, Worker, WorkerImport, idempotency_keys
 from services.registry.nik import mask_nik
 from services.registry.outreach_client import OfficerChecks, get_officer_checks
@@ -54,6 +55,7 @@ from services.registry.schemas import (
     WorkerImportAccepted,
     WorkerImportOut,
     WorkerImportRowOut,
+    WorkerImportRowResult,
     WorkerOut,
     WorkerPatch,
 )
@@ -438,7 +440,7 @@ def list_import_rows(
     session: DbSession,
     principal: Principal_,
     pagination: Pagination,
-    result: Literal["accepted", "rejected", "duplicate_existing", "duplicate_in_file"] | None = None,
+    result: WorkerImportRowResult | None = None,
 ) -> Page[WorkerImportRowOut]:
     rows, cursor = imports.list_import_rows(session, principal, import_id, result, pagination)
     items = [
@@ -462,7 +464,7 @@ def candidate_out(candidate: DuplicateCandidate) -> DuplicateCandidateOut:
         village_code=candidate.village_code,
         worker_id=candidate.worker_id,
         other_worker_id=candidate.other_worker_id,
-        status=candidate.status,
+        status=DuplicateCandidateStatus(candidate.status),
         kept_worker_id=candidate.kept_worker_id,
         resolved_by=candidate.resolved_by,
         resolved_at=candidate.resolved_at,

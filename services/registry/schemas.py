@@ -6,10 +6,12 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from typing_extensions import TypeAliasType
 
 from services.common.errors import FieldErrorModel
 from services.common.text import TextRule
 from services.common.wilayah import AreaLevel, VillageKind
+from services.registry.duplicates import DuplicateCandidateStatus
 from services.registry.lifecycle import DeactivationReason
 from services.registry.validation import Occupation, WorkerFunding, WorkerStatus
 
@@ -28,7 +30,10 @@ class AreaOut(BaseModel):
 
 # --- workers ---------------------------------------------------------------------------------------
 
-ProgramCode = Literal["JKK", "JKM", "JHT"]
+# Named (not an inline enum) so the public document has one `Program` schema that every service's
+# operations share, and a generated client one `Program` type rather than one per field.
+Program = TypeAliasType("Program", Literal["JKK", "JKM", "JHT"])
+Sex = TypeAliasType("Sex", Literal["M", "F"])
 # Client text (NFC, stripped, no control characters), sized to the column it is stored in; the NIK and
 # phone are longer than their columns because the domain normalises them (and says why when it cannot).
 # Optional values and filters may be empty, as before: the domain treats "" as absent.
@@ -53,14 +58,12 @@ class WorkerCreate(BaseModel):
     temporary: bool = Field(default=False, description="Register without a NIK (replace within 90 days)")
     name: WorkerName = Field(examples=["Siti Aminah"])
     birth_date: dt.date | None = Field(default=None, description="Derived from the NIK; must agree if given")
-    sex: Literal["M", "F"] | None = Field(
-        default=None, description="Derived from the NIK; must agree if given"
-    )
+    sex: Sex | None = Field(default=None, description="Derived from the NIK; must agree if given")
     phone: PhoneText | None = Field(default=None, examples=["+6281234567890"])
     village_code: AreaCodeText = Field(examples=["33.26.15.2001"])
     occupation: Occupation
     declared_income_idr: StrictInt = Field(description="Declared monthly income, Rp1,000,000-20,700,000")
-    programs: list[ProgramCode] = Field(min_length=1, max_length=3, examples=[["JKK", "JKM"]])
+    programs: list[Program] = Field(min_length=1, max_length=3, examples=[["JKK", "JKM"]])
     funding: WorkerFunding = WorkerFunding.village_fund
     officer_id: ReferenceId | None = Field(default=None, description="Outreach officer who signed them up")
     outreach_session_id: ReferenceId | None = None
@@ -75,11 +78,11 @@ class WorkerPatch(BaseModel):
     nik: NikText | None = None
     name: WorkerName | None = None
     birth_date: dt.date | None = None
-    sex: Literal["M", "F"] | None = None
+    sex: Sex | None = None
     phone: PhoneText | None = None
     occupation: Occupation | None = None
     declared_income_idr: StrictInt | None = None
-    programs: list[ProgramCode] | None = Field(default=None, min_length=1, max_length=3)
+    programs: list[Program] | None = Field(default=None, min_length=1, max_length=3)
     funding: WorkerFunding | None = None
 
 
@@ -89,13 +92,13 @@ class WorkerOut(BaseModel):
     temporary_id: str | None = Field(description="TMP-… when registered without a NIK")
     temporary_deadline: dt.date | None = Field(description="When the temporary id must be replaced by a NIK")
     name: str
-    sex: Literal["M", "F"]
+    sex: Sex
     birth_date: dt.date
     phone: str | None
     village_code: str
     occupation: Occupation
     declared_income_idr: int
-    programs: list[ProgramCode]
+    programs: list[Program]
     funding: WorkerFunding
     status: WorkerStatus
     status_reason: str | None = Field(description="moved, deceased, withdrew or merged")
@@ -149,15 +152,21 @@ class WorkerCountsOut(BaseModel):
 # --- imports ---------------------------------------------------------------------------------------
 
 
+# Named: one schema (and one client type) for an import's status, when accepted and when read.
+WorkerImportStatus = TypeAliasType(
+    "WorkerImportStatus", Literal["queued", "processing", "completed", "failed"]
+)
+
+
 class WorkerImportAccepted(BaseModel):
     id: str
-    status: Literal["queued", "processing", "completed", "failed"]
+    status: WorkerImportStatus
     job_id: str = Field(description="The job processing the import (`GET /v1/jobs/{job_id}`)")
 
 
 class WorkerImportOut(BaseModel):
     id: str
-    status: Literal["queued", "processing", "completed", "failed"]
+    status: WorkerImportStatus
     filename: str
     file_format: str
     total: int
@@ -170,9 +179,15 @@ class WorkerImportOut(BaseModel):
     finished_at: dt.datetime | None
 
 
+# Named: one schema (and one client type) for a row's result, answered and used as a filter.
+WorkerImportRowResult = TypeAliasType(
+    "WorkerImportRowResult", Literal["accepted", "rejected", "duplicate_existing", "duplicate_in_file"]
+)
+
+
 class WorkerImportRowOut(BaseModel):
     row: int
-    result: Literal["accepted", "rejected", "duplicate_existing", "duplicate_in_file"]
+    result: WorkerImportRowResult
     errors: list[FieldErrorModel]
     worker_id: str | None
 
@@ -185,7 +200,7 @@ class DuplicateCandidateOut(BaseModel):
     village_code: str
     worker_id: str
     other_worker_id: str
-    status: Literal["open", "same_person", "different_people"]
+    status: DuplicateCandidateStatus
     kept_worker_id: str | None
     resolved_by: str | None
     resolved_at: dt.datetime | None
