@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from gateway.models import ApiKey, InternalClient, OfficerLogin, RefreshToken
 from services.common.errors import NotFound, ValidationProblem
+from services.common.messages import Message
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Scope
 from services.common.timeutil import utcnow
@@ -112,7 +113,7 @@ def list_api_keys(
 def revoke_api_key(session: Session, key_id: str, *, now: dt.datetime | None = None) -> ApiKey:
     row = session.get(ApiKey, key_id)
     if row is None:
-        raise NotFound(f"no API key {key_id}")
+        raise NotFound(Message("gateway.api_key_not_found", key_id=key_id))
     if row.revoked_at is None:
         row.revoked_at = now or utcnow()
         session.flush()
@@ -175,7 +176,7 @@ def revoke_client(session: Session, client_id: str, *, now: dt.datetime | None =
     """Stop a client: no new tokens, and its outstanding access tokens are refused (see auth)."""
     row = session.get(InternalClient, client_id)
     if row is None:
-        raise NotFound(f"no internal client {client_id}")
+        raise NotFound(Message("gateway.client_not_found", client_id=client_id))
     if row.revoked_at is None:
         row.revoked_at = now or utcnow()
         session.flush()

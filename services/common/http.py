@@ -13,6 +13,7 @@ import httpx
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from services.common.errors import ProblemError
+from services.common.messages import Message
 from services.common.principal import PRINCIPAL_HEADER, Principal, encode_principal
 from services.common.requestid import current_request_id
 
@@ -53,9 +54,11 @@ class ServiceClient:
         try:
             response = self._send(method, path, headers, **kwargs)
         except httpx.TransportError:
-            raise UpstreamUnavailable(f"the {self.service} service is unavailable") from None
+            raise UpstreamUnavailable(Message("gateway.service_unavailable", service=self.service)) from None
         if response.status_code >= 500:
-            raise UpstreamUnavailable(f"the {self.service} service failed ({response.status_code})")
+            raise UpstreamUnavailable(
+                Message("upstream.failed", service=self.service, status=response.status_code)
+            )
         return response
 
     def raise_problem(self, response: httpx.Response) -> None:

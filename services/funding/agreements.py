@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import ValidationProblem
 from services.common.events import EventType
+from services.common.messages import Message
 from services.common.principal import Principal
 from services.common.timeutil import today_in_area, utcnow
 from services.common.wilayah import VillageKind, check_village_code, village_kind
@@ -115,7 +116,7 @@ def validate_terms(terms: AgreementTerms) -> tuple[int, int, bool]:
     if not {"JKK", "JKM"} <= programs:
         errors.append({"field": "programs", "reason": "JKK and JKM are required"})
     if errors:
-        raise ValidationProblem("the agreement terms are invalid", errors=errors)  # type: ignore[arg-type]
+        raise ValidationProblem(Message("funding.terms_invalid"), errors=errors)  # type: ignore[arg-type]
     return period_index(periods["start_period"]), period_index(periods["end_period"]), "JHT" in programs
 
 
@@ -145,7 +146,7 @@ def create_agreement(session: Session, terms: AgreementTerms) -> FundingAgreemen
 def get_agreement(session: Session, principal: Principal, agreement_id: int) -> FundingAgreement:
     agreement = session.get(FundingAgreement, agreement_id)
     if agreement is None or not principal.can_access_village(agreement.village_code):
-        raise AgreementNotFound(f"funding agreement {agreement_id} not found")
+        raise AgreementNotFound(Message("funding.agreement_not_found", agreement_id=agreement_id))
     return agreement
 
 
@@ -161,10 +162,10 @@ def lock_agreement(session: Session, agreement: FundingAgreement) -> None:
 def update_terms(session: Session, agreement: FundingAgreement, changes: dict[str, Any]) -> FundingAgreement:
     """Apply a PATCH: periods and programmes only while draft; the others at any time before the end."""
     if agreement.status == AgreementStatus.ended:
-        raise InvalidState("an ended agreement cannot be changed")
+        raise InvalidState(Message("funding.agreement_ended"))
     draft_only = {"start_period", "end_period", "programs", "source"} & changes.keys()
     if draft_only and agreement.status != AgreementStatus.draft:
-        raise InvalidState(f"{', '.join(sorted(draft_only))} can only change while the agreement is a draft")
+        raise InvalidState(Message("funding.draft_only", fields=", ".join(sorted(draft_only))))
     current = agreement_view(session, agreement)
     merged = AgreementTerms(
         village_code=agreement.village_code,
@@ -372,10 +373,10 @@ def add_members(
 ) -> list[MemberResult]:
     """Add workers to the roster, each checked against the registry and the remaining budget."""
     if agreement.status == "ended":
-        raise InvalidState("an ended agreement takes no new members")
+        raise InvalidState(Message("funding.ended_no_members"))
     first_idx = joining_month(agreement)
     if first_idx > agreement.end_idx:
-        raise InvalidState("the agreement's last month is over: it takes no new members")
+        raise InvalidState(Message("funding.last_month_over"))
     lock_agreement(session, agreement)
     results: dict[str, MemberResult] = {}
     fetched: list[RegistryWorker] = []
@@ -564,7 +565,7 @@ def remove_member(
         )
     ).first()
     if member is None:
-        raise AgreementNotFound(f"worker {worker_id} is not on this agreement's roster")
+        raise AgreementNotFound(Message("funding.not_on_roster", worker_id=worker_id))
     member.status = check_transition(MemberStatus, member.status, MemberStatus.removed)
     member.removed_at = utcnow()
     member.last_period_idx = effective_idx

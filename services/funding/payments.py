@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict, ValidationProblem
+from services.common.messages import Message
 from services.common.principal import Principal
 from services.common.timeutil import utcnow
 from services.funding.events import fully_paid_workers, publish_payment_received
@@ -48,7 +49,7 @@ def get_invoice(session: Session, principal: Principal, invoice_id: int, *, lock
         statement = statement.with_for_update().execution_options(populate_existing=True)
     invoice = session.scalars(statement).first()
     if invoice is None or not principal.can_access_village(invoice.village_code):
-        raise InvoiceNotFound(f"invoice {invoice_id} not found")
+        raise InvoiceNotFound(Message("funding.invoice_not_found", invoice_id=invoice_id))
     return invoice
 
 
@@ -66,7 +67,7 @@ def lock_invoices(session: Session, principal: Principal, invoice_ids: Sequence[
     found = {row.id: row for row in rows if principal.can_access_village(row.village_code)}
     for invoice_id in wanted:
         if invoice_id not in found:
-            raise InvoiceNotFound(f"invoice {invoice_id} not found")
+            raise InvoiceNotFound(Message("funding.invoice_not_found", invoice_id=invoice_id))
     return [found[i] for i in wanted]
 
 
@@ -142,7 +143,9 @@ def record_payment(session: Session, principal: Principal, request: PaymentReque
         raise ValidationProblem.single("invoice_ids", "one SP2D pays invoices of one village only")
     for invoice in invoices:
         if invoice.status not in PAYABLE_STATUSES:
-            raise InvalidState(f"invoice {invoice.number} is {invoice.status} and takes no payment")
+            raise InvalidState(
+                Message("funding.invoice_takes_no_payment", number=invoice.number, status=invoice.status)
+            )
     plan = plan_allocations(invoices, request.amount_idr)
     payment = Payment(
         invoice_id=plan[0][0].id,
@@ -160,7 +163,9 @@ def record_payment(session: Session, principal: Principal, request: PaymentReque
             session.flush()
     except IntegrityError:
         raise Conflict(
-            f"SP2D reference {request.reference!r} is already recorded for village {payment.village_code}"
+            Message(
+                "funding.duplicate_sp2d", reference=repr(request.reference), village_code=payment.village_code
+            )
         ) from None
     paid_before = {invoice.id: fully_paid_workers(session, invoice.id) for invoice, _ in plan}
     for invoice, amount in plan:

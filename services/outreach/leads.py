@@ -14,6 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from services.common.errors import Forbidden, ValidationProblem
+from services.common.messages import Message
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import utcnow
@@ -65,7 +66,7 @@ def _visible(statement: Select[Any], principal: Principal) -> Select[Any]:
     if principal.kind is PrincipalKind.village:
         return statement.where(Lead.village_code.in_(sorted(principal.villages)))
     if not (principal.has_scope(Scope.outreach_admin) or principal.has_scope(Scope.reports_read)):
-        raise Forbidden("reading leads needs scope outreach:admin or reports:read")
+        raise Forbidden(Message("outreach.leads_scope"))
     return statement
 
 
@@ -75,7 +76,7 @@ def get_lead(session: Session, lead_id: int, principal: Principal, *, lock: bool
         statement = statement.with_for_update()
     lead: Lead | None = session.scalars(statement).first()
     if lead is None:
-        raise LeadNotFound(f"lead {lead_id} not found")
+        raise LeadNotFound(Message("outreach.lead_not_found_id", lead_id=lead_id))
     return lead
 
 
@@ -110,7 +111,7 @@ def convert(
     registry: RegistryClient,
 ) -> LeadConvertOut:
     if principal.kind is PrincipalKind.village:
-        raise Forbidden("leads are converted by officers")
+        raise Forbidden(Message("outreach.leads_by_officers"))
     if principal.kind is PrincipalKind.internal:
         principal.require_scope(Scope.outreach_admin)
     # Row lock (PostgreSQL) so two conversions of one lead queue up; the registry's idempotency

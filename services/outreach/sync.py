@@ -22,6 +22,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from services.common.errors import FieldError, Forbidden, field_errors_from_validation
+from services.common.messages import Message
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import utcnow
 from services.outreach import officers
@@ -323,7 +324,7 @@ def _sync_leads(session: Session, raw_items: list[Any], principal: Principal) ->
 def sync(session: Session, data: SyncIn, principal: Principal) -> SyncOut:
     """Store a batch from the field; one result per item, in the order sent."""
     if principal.kind is PrincipalKind.village:
-        raise Forbidden("sync is for officers' field devices")
+        raise Forbidden(Message("outreach.sync_officers"))
     if principal.kind is PrincipalKind.internal:
         principal.require_scope(Scope.outreach_admin)
     officers.require_active_officer(session, principal)

@@ -12,6 +12,7 @@ from services.common.concurrency import IfMatchHeader, check_if_match, etag
 from services.common.errors import ProblemError, ValidationProblem
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.jobs import JOB_ID_PATTERN, JobOut, job_location, job_out
+from services.common.messages import Message
 from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import (
     Principal,
@@ -367,7 +368,7 @@ def create_import(
     content = file.file.read(imports.MAX_BYTES + 1)
     if len(content) > imports.MAX_BYTES:
         raise ProblemError(
-            f"the file is larger than {imports.MAX_BYTES // (1024 * 1024)} MiB",
+            Message("import.file_too_large", mib=imports.MAX_BYTES // (1024 * 1024)),
             status=413,
             slug="payload-too-large",
             errors=[{"field": "file", "reason": "too large"}],

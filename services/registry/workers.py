@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict, ValidationProblem
 from services.common.events import EventType
+from services.common.messages import Message
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import today_in_area, utcnow
@@ -266,8 +267,8 @@ def update_worker(
     version_check(worker.version)
     if WorkerStatus(worker.status) not in LIVING:
         raise Conflict(
-            f"a {worker.status} worker cannot be changed",
-            errors=[{"field": "status", "reason": f"worker is {worker.status}"}],
+            Message("registry.worker_unchangeable", status=worker.status),
+            errors=[{"field": "status", "reason": Message("registry.worker_is", status=worker.status)}],
         )
     merged = _as_input(worker)
     for field, value in changes.items():

@@ -22,6 +22,7 @@ from sqlalchemy import Select, select
 
 from services.common.errors import Forbidden, NotFound, ValidationProblem
 from services.common.exports import EXPORT_RESPONSES, Cell, ExportFormat, export_format, export_response
+from services.common.messages import Message
 from services.common.principal import Principal, PrincipalKind, authenticated_principal
 from services.common.timeutil import to_area_time, today_in_area, utcnow
 from services.funding import rates, reports
@@ -53,9 +54,7 @@ def require_reader(principal: Principal) -> None:
         return
     if principal.is_internal and any(principal.has_scope(s) for s in READ_SCOPES):
         return
-    raise Forbidden(
-        "funding data needs a village key or an internal client with funding:admin or reports:read"
-    )
+    raise Forbidden(Message("funding.access"))
 
 
 def _scoped(
@@ -257,7 +256,7 @@ def export_statement(
 ) -> StreamingResponse:
     require_reader(principal)
     if not principal.can_access_village(code):
-        raise NotFound(f"village {code} not found")
+        raise NotFound(Message("funding.village_not_found", village_code=code))
     body = reports.statement(session, code, fiscal_year)
     rows: list[list[Cell]] = [
         [m["period"], m["invoices"], m["invoiced_idr"], m["paid_idr"], m["outstanding_idr"], None, None, None]
