@@ -63,7 +63,7 @@ def create_api_key(
         raise ValidationProblem.single("village_code", reason)
     name = name.strip()
     if not name:
-        raise ValidationProblem.single("name", "name must not be empty")
+        raise ValidationProblem.single("name", Message("gateway.name_empty"))
     random_part = secrets.token_urlsafe(32)
     key = API_KEY_PREFIX + random_part
     row = ApiKey(
@@ -130,7 +130,9 @@ def parse_scopes(scopes: Iterable[str]) -> list[str]:
     for raw in scopes:
         for scope in raw.replace(",", " ").split():
             if scope not in known:
-                raise ValidationProblem.single("scope", f"unknown scope {scope!r}; known: {sorted(known)}")
+                raise ValidationProblem.single(
+                    "scope", Message("gateway.unknown_scope", scope=repr(scope), known=sorted(known))
+                )
             result.add(scope)
     return sorted(result)
 
@@ -147,7 +149,7 @@ def create_client(
 ) -> IssuedClient:
     scope_list = parse_scopes(scopes)
     if not scope_list:
-        raise ValidationProblem.single("scope", "give at least one scope")
+        raise ValidationProblem.single("scope", Message("gateway.one_scope"))
     client_id = CLIENT_ID_PREFIX + secrets.token_hex(8)
     secret = CLIENT_SECRET_PREFIX + secrets.token_urlsafe(32)
     session.add(
@@ -193,7 +195,7 @@ def client_is_active(session: Session, client_id: str) -> bool:
 
 def check_nrp(nrp: str) -> None:
     if not NRP_PATTERN.match(nrp):
-        raise ValidationProblem.single("nrp", "NRP must be 8 digits")
+        raise ValidationProblem.single("nrp", Message("gateway.nrp_digits"))
 
 
 def set_officer_password(
@@ -204,7 +206,7 @@ def set_officer_password(
     if password is None:
         password = secrets.token_urlsafe(12)
     elif len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationProblem.single("password", f"at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValidationProblem.single("password", Message("text.too_short", min_length=MIN_PASSWORD_LENGTH))
     now = now or utcnow()
     row = session.get(OfficerLogin, nrp)
     if row is None:
@@ -292,14 +294,14 @@ def inspect_refresh_token(session: Session, token: str, *, now: dt.datetime | No
     now = now or utcnow()
     row = session.scalar(select(RefreshToken).where(RefreshToken.digest == digest(token)))
     if row is None:
-        return Rotation(None, None, None, "unknown refresh token")
+        return Rotation(None, None, None, Message("gateway.refresh_unknown"))
     if row.revoked_at is not None:
-        return Rotation(None, None, None, "refresh token revoked")
+        return Rotation(None, None, None, Message("gateway.refresh_revoked"))
     if row.rotated_at is not None:
         revoke_family(session, row.family_id, now=now)
-        return Rotation(None, None, None, "refresh token already used; the login was revoked")
+        return Rotation(None, None, None, Message("gateway.refresh_reused"))
     if row.expires_at <= now:
-        return Rotation(None, None, None, "refresh token expired")
+        return Rotation(None, None, None, Message("gateway.refresh_expired"))
     return Rotation(row.id, row.nrp, row.family_id)
 
 

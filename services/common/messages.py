@@ -10,8 +10,11 @@ problem renderer can render it again in the caller's language. Raise sites pass 
 
 from __future__ import annotations
 
+import contextlib
+import json
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -71,6 +74,24 @@ def preferred_language(accept_language: str | None) -> str:
         if q > best_q:
             best_lang, best_q = lang, q
     return best_lang
+
+
+# The language of the request being served (set by the request-id middleware from Accept-Language), for
+# texts rendered outside a problem answer, such as the stored reasons of an import's rejected rows.
+_request_language: ContextVar[str] = ContextVar("sasar_request_language", default=DEFAULT_LANGUAGE)
+
+
+def current_language() -> str:
+    return _request_language.get()
+
+
+def set_request_language(accept_language: str | None) -> Any:
+    """Bind the request's language; returns the token to reset it with."""
+    return _request_language.set(preferred_language(accept_language))
+
+
+def reset_request_language(token: Any) -> None:
+    _request_language.reset(token)
 
 
 def title_for(slug: str, language: str, fallback: str | None = None) -> str:
@@ -158,11 +179,42 @@ def localise(text: str | None, language: str) -> str | None:
     return text.render(language) if isinstance(text, Message) else text
 
 
-def message_or_text(text: str | None) -> Mapping[str, Any] | None:
-    """A form of ``text`` that survives JSON storage: key and parameters when it is a message."""
-    if not isinstance(text, Message):
-        return None
-    return {"key": text.key, "params": {k: str(v) for k, v in text.params.items()}}
+def dump_field_errors(errors: Sequence[Mapping[str, str]]) -> str:
+    """Field errors as JSON for storage; a :class:`Message` reason keeps its key and parameters so it
+    can be shown later in the reader's language (:func:`load_field_errors`)."""
+    stored: list[dict[str, Any]] = []
+    for error in errors:
+        item: dict[str, Any] = {"field": error["field"], "reason": str(error["reason"])}
+        reason = error["reason"]
+        if isinstance(reason, Message):
+            item["key"], item["params"] = reason.key, reason.params
+        stored.append(item)
+    return json.dumps(stored, default=str)
+
+
+def _restored(value: Any) -> Any:
+    # A Phrase is stored as a two-string JSON array.
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        return Phrase(value[0], value[1])
+    return value
+
+
+def load_field_errors(stored: str | None, language: str | None = None) -> list[dict[str, str]]:
+    """Stored field errors with each reason in ``language`` (default: the current request's)."""
+    if not stored:
+        return []
+    language = language or current_language()
+    result: list[dict[str, str]] = []
+    for item in json.loads(stored):
+        reason = str(item["reason"])
+        key = item.get("key")
+        if isinstance(key, str) and key in MESSAGES:
+            params = {name: _restored(value) for name, value in dict(item.get("params") or {}).items()}
+            # A template changed since the row was stored: its English text still holds.
+            with contextlib.suppress(KeyError, IndexError, ValueError):
+                reason = Message._make(key, params, reason).render(language)
+        result.append({"field": str(item["field"]), "reason": reason})
+    return result
 
 
 class FieldList:
@@ -246,6 +298,16 @@ _VALIDATION_KEYS: dict[str, str] = {
 }
 
 
+# Patterns whose refusal reads better in domain words than as the regular expression (Indonesian only:
+# English keeps pydantic's wording). tests/unit/test_messages.py checks they are the patterns in use.
+PATTERN_REASONS: dict[str, str] = {
+    r"^[0-9]{8}$": "pattern.nrp",
+    r"^[0-9]{4}-[0-9]{2}$": "pattern.period",
+    r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$": "pattern.village_code",
+    r"^[a-z]{3}_[0-9a-f-]{36}$": "pattern.job_id",
+}
+
+
 def _alternatives(expected: str) -> Phrase:
     # pydantic writes choices as "'a', 'b' or 'c'".
     return Phrase(expected.replace(" or ", " atau "), expected)
@@ -265,9 +327,9 @@ def validation_reason(error: Mapping[str, Any]) -> str:
         message: Message = raised.args[0]
         return message
     kind = str(error.get("type", ""))
-    key = _VALIDATION_KEYS.get(kind)
-    if key is None:
-        key = "pydantic.other"
+    key = _VALIDATION_KEYS.get(kind) or "pydantic.other"
+    if kind == "string_pattern_mismatch" and str(ctx.get("pattern")) in PATTERN_REASONS:
+        key = PATTERN_REASONS[str(ctx.get("pattern"))]
     params: dict[str, Any] = {}
     template = MESSAGES[key]
     for name in placeholders(template.id):
@@ -1023,5 +1085,453 @@ _add(
             "kandidat duplikat {candidate_id} tidak ditemukan",
             "no duplicate candidate {candidate_id}",
         ),
+    },
+)
+
+_add(
+    "export",
+    {
+        "not_acceptable_reason": (
+            "baik text/csv maupun jenis media XLSX tidak dapat diterima",
+            "neither text/csv nor the XLSX media type is acceptable",
+        ),
+        "not_acceptable": (
+            "ekspor tersedia sebagai {csv} atau {xlsx}; pilih salah satu dengan Accept atau ?format=csv|xlsx",
+            "exports are {csv} or {xlsx}; choose one with Accept or ?format=csv|xlsx",
+        ),
+        "too_large": (
+            "ekspor berisi paling banyak {limit:,} baris; persempit dengan filternya, mis. village_code",
+            "an export holds at most {limit:,} rows; narrow it with its filters, e.g. village_code",
+        ),
+    },
+)
+
+
+_add(
+    "pagination",
+    {
+        "malformed_cursor": ("cursor tidak valid", "malformed cursor"),
+    },
+)
+
+
+_add(
+    "events",
+    {
+        "token_required": (
+            "peristiwa internal memerlukan token relay",
+            "internal events need the relay's token",
+        ),
+        "invalid_token": ("token relay tidak valid", "invalid relay token"),
+    },
+)
+
+
+_add(
+    "sync",
+    {
+        "repeated": ("berulang dalam kiriman ini", "repeated in this batch"),
+        "in_progress": (
+            "unggahan yang bertabrakan sedang diproses; coba lagi",
+            "conflicting upload in progress; retry",
+        ),
+        "other_content": (
+            "sudah dipakai untuk item dengan isi berbeda",
+            "already used for an item with different content",
+        ),
+        "unknown_session": ("sesi tidak dikenal", "unknown session"),
+        "not_assigned": ("bukan salah satu desa tugas Anda", "not one of your assigned villages"),
+        "other_village": ("sesi berada di desa lain", "session is in another village"),
+    },
+)
+
+
+_add(
+    "time",
+    {
+        "not_future": ("tidak boleh di masa depan", "may not be in the future"),
+    },
+)
+
+
+_add(
+    "outreach",
+    {
+        "year_range": ("harus antara 2000 dan 2100", "must be between 2000 and 2100"),
+        "no_consent": ("orang tersebut belum memberikan persetujuan", "the person has not given consent"),
+        "nik_differs": (
+            "berbeda dengan NIK yang dicatat pada calon peserta",
+            "differs from the NIK captured on the lead",
+        ),
+        "occupation_required": (
+            "wajib diisi (calon peserta belum memilikinya)",
+            "required (the lead has none)",
+        ),
+        "nik_required": ("wajib diisi kecuali temporary bernilai true", "required unless temporary is true"),
+        "counts_without_items": (
+            "layanan registry menjawab jumlah pekerja tanpa items",
+            "registry answered worker counts without items",
+        ),
+        "officer_required": ("wajib diisi untuk pemanggil internal", "required for internal callers"),
+        "ends_after_starts": ("harus setelah starts_at", "must be after starts_at"),
+        "max_24h": ("sebuah sesi berlangsung paling lama 24 jam", "a session lasts at most 24 hours"),
+        "recorded_ended": (
+            "sesi yang dicatat harus sudah selesai",
+            "a recorded session must already have ended",
+        ),
+        "in_past": (
+            "berada di masa lalu; kirim recorded: true untuk mencatat sesi yang sudah dilaksanakan",
+            "in the past; send recorded: true to record a held session",
+        ),
+        "move_past": ("sesi tidak dapat dipindahkan ke masa lalu", "cannot move a session into the past"),
+        "assignment_shorten": (
+            "masa penugasan hanya dapat diperpendek, tidak diperpanjang",
+            "an assignment can be shortened, not extended",
+        ),
+    },
+)
+
+
+_add(
+    "area",
+    {
+        "unknown": ("kode wilayah tidak dikenal", "unknown area code"),
+    },
+)
+
+
+_add(
+    "field",
+    {
+        "not_null": ("tidak boleh null", "may not be null"),
+        "cannot_be_null": ("tidak boleh null", "cannot be null"),
+    },
+)
+
+
+_add(
+    "registry",
+    {
+        "keep_one_of_two": (
+            "harus salah satu dari dua pekerja pada kandidat ini",
+            "must be one of the two workers of this candidate",
+        ),
+        "keep_same_person": (
+            "hanya berlaku dengan keputusan same_person",
+            "only meaningful with decision same_person",
+        ),
+        "outside_villages": (
+            "di luar desa tempat Anda boleh mendaftarkan pekerja",
+            "outside the villages you may register workers in",
+        ),
+        "nik_fixed": (
+            "NIK pekerja yang sudah terdaftar tidak dapat diubah",
+            "the NIK of a registered worker cannot be changed",
+        ),
+        "nik_empty": ("NIK tidak boleh kosong", "NIK cannot be empty"),
+        "nik_derived": (
+            "jenis kelamin dan tanggal lahir berasal dari NIK dan tidak dapat diubah",
+            "sex and birth date come from the NIK and cannot be changed",
+        ),
+        "coverage_status": (
+            "status kepesertaan harus active atau lapsed",
+            "coverage status must be active or lapsed",
+        ),
+    },
+)
+
+
+_add(
+    "import",
+    {
+        "too_large_reason": ("terlalu besar", "too large"),
+        "unknown_columns": (
+            "kolom tidak dikenal: {columns}; kolom yang dikenal: {expected}",
+            "unknown column(s): {columns}; expected some of {expected}",
+        ),
+        "missing_columns": ("kolom tidak ada: {columns}", "missing column(s): {columns}"),
+        "nik_column": ("kolom nik (atau temporary) wajib ada", "a nik (or temporary) column is required"),
+        "not_utf8": ("berkas CSV bukan teks UTF-8", "the CSV file is not UTF-8 text"),
+        "empty": ("berkas kosong", "the file is empty"),
+        "csv_unreadable": ("berkas CSV tidak dapat dibaca: {error}", "the CSV file cannot be read: {error}"),
+        "too_many_rows": (
+            "terlalu banyak baris: paling banyak {limit:,} per impor",
+            "too many rows: at most {limit:,} per import",
+        ),
+        "xlsx_unreadable": (
+            "berkas XLSX tidak dapat dibaca: {error}",
+            "the XLSX file cannot be read: {error}",
+        ),
+        "whole_rupiah": (
+            "harus berupa bilangan bulat rupiah, mis. 1500000",
+            "must be a whole number of rupiah, e.g. 1500000",
+        ),
+        "true_false": ("harus true atau false", "must be true or false"),
+        "date": ("harus berupa tanggal YYYY-MM-DD", "must be a date YYYY-MM-DD"),
+        "village_required": ("village_code wajib diisi", "village_code is required"),
+        "duplicate_nik": (
+            "pekerja dengan NIK ini sudah terdaftar",
+            "a worker with this NIK is already registered",
+        ),
+        "same_nik_as_row": (
+            "NIK sama dengan baris {row} pada berkas ini",
+            "same NIK as row {row} of this file",
+        ),
+        "row_overflow": (
+            "baris ini memiliki sel lebih banyak daripada header (beri tanda kutip pada nilai yang memuat "
+            "pemisah)",
+            "the row has more cells than the header (quote values that contain the delimiter)",
+        ),
+        "too_slow": (
+            "membaca berkas memakan waktu lebih dari {seconds} detik",
+            "reading the file took more than {seconds} s",
+        ),
+        "expands_to": (
+            "berkas mengembang menjadi {total:,} byte; paling banyak {limit:,}",
+            "the file expands to {total:,} bytes; at most {limit:,}",
+        ),
+        "zip_bomb": (
+            "{member} mengembang lebih dari {ratio} kali (zip bomb?)",
+            "{member} expands more than {ratio} times (a zip bomb?)",
+        ),
+        "rows_limit": (
+            "berkas memiliki lebih dari {limit:,} baris (termasuk baris kosong)",
+            "the file has more than {limit:,} rows (blank rows included)",
+        ),
+    },
+)
+
+
+_add(
+    "funding",
+    {
+        "sources_for_kind": (
+            "{kind} hanya boleh didanai dari {sources}",
+            "a {kind} may fund from {sources} only",
+        ),
+        "source_values": (
+            "harus dana_desa, apbd_kelurahan, csr atau other",
+            "must be dana_desa, apbd_kelurahan, csr or other",
+        ),
+        "fiscal_year": ("harus berada dalam tahun anggaran {year}", "must lie in fiscal year {year}"),
+        "end_before_start": ("tidak boleh sebelum start_period", "must not be before start_period"),
+        "unknown_programmes": ("program tidak dikenal {programmes}", "unknown programmes {programmes}"),
+        "jkk_jkm_required": ("JKK dan JKM wajib", "JKK and JKM are required"),
+        "only_draft_activated": (
+            "hanya perjanjian berstatus draf yang dapat diaktifkan (perjanjian ini berstatus {status})",
+            "only a draft agreement can be activated (this one is {status})",
+        ),
+        "only_active_ended": (
+            "hanya perjanjian aktif yang dapat diakhiri (perjanjian ini berstatus {status})",
+            "only an active agreement can be ended (this one is {status})",
+        ),
+        "transition": (
+            "{noun} berstatus {current} tidak dapat menjadi {target}",
+            "a {current} {noun} cannot become {target}",
+        ),
+        "over_payment": (
+            "kelebihan bayar: sisa tagihan Rp{due:,}",
+            "over-payment: the invoices have Rp{due:,} outstanding",
+        ),
+        "max_outstanding": (
+            "tidak boleh melebihi sisa tagihan Rp{due:,}",
+            "must not exceed the outstanding Rp{due:,}",
+        ),
+        "one_village_sp2d": (
+            "satu SP2D hanya membayar tagihan satu desa",
+            "one SP2D pays invoices of one village only",
+        ),
+        "void_unpaid_only": (
+            "tagihan {number} berstatus {status}: hanya tagihan yang belum dibayar yang dapat dibatalkan",
+            "invoice {number} is {status}: only an unpaid invoice can be voided",
+        ),
+        "back_billing_budget": (
+            "penagihan susulan bulan ini melebihi anggaran sebesar Rp{excess:,}",
+            "back-billing this month exceeds the budget by Rp{excess:,}",
+        ),
+        "idempotency_required": (
+            "wajib untuk pembayaran (gunakan UUID baru untuk setiap pembayaran)",
+            "required for payments (use a fresh UUID per payment)",
+        ),
+        "invoice_id_or_ids": (
+            "isi salah satu: invoice_id atau invoice_ids (satu SP2D, beberapa tagihan)",
+            "give either invoice_id or invoice_ids (one SP2D, several invoices)",
+        ),
+        "unknown_occupation": ("pekerjaan tidak dikenal {value}", "unknown occupation {value}"),
+    },
+)
+
+
+_add(
+    "pricing",
+    {
+        "integer": ("harus berupa bilangan bulat, bukan {type}", "must be an integer, got {type}"),
+        "at_least": ("paling sedikit {minimum}, bukan {value}", "must be at least {minimum}, got {value}"),
+        "year": ("tahun harus {low}-{high}, bukan {year}", "year must be {low}-{high}, got {year}"),
+        "month": ("bulan harus 1-12, bukan {month}", "month must be 1-12, got {month}"),
+        "period_format": (
+            "harus berupa bulan dengan format YYYY-MM, bukan {value}",
+            "must be a month written YYYY-MM, got {value}",
+        ),
+        "no_schedule": (
+            "tidak ada jadwal tarif yang berlaku untuk {period}",
+            "no rate schedule is in force for {period}",
+        ),
+        "several_schedules": (
+            "beberapa jadwal tarif berlaku untuk {period}: {ids}",
+            "several rate schedules are in force for {period}: {ids}",
+        ),
+        "unknown_value": ("nilai tidak dikenal {value}", "unknown value {value}"),
+        "income_range": (
+            "harus antara Rp{low:,} dan Rp{high:,}, bukan Rp{income:,}",
+            "must be between Rp{low:,} and Rp{high:,}, got Rp{income:,}",
+        ),
+        "schedule_not_in_force": (
+            "jadwal tarif {schedule} tidak berlaku untuk {period}",
+            "rate schedule {schedule} is not in force for {period}",
+        ),
+        "between": (
+            "harus antara {low:,} dan {high:,} (bukan {value:,})",
+            "must be between {low:,} and {high:,} (got {value:,})",
+        ),
+        "after_invoiced": (
+            "harus setelah bulan terakhir yang sudah ditagih {period} (sudah diberi harga)",
+            "must be after the latest invoiced month {period} (already priced)",
+        ),
+        "overlaps": (
+            "bertumpang tindih dengan jadwal {schedule} yang berlaku",
+            "overlaps schedule {schedule} in force",
+        ),
+    },
+)
+
+
+_add(
+    "webhooks",
+    {
+        "invalid_url": ("bukan URL yang valid", "is not a valid URL"),
+        "http_only": ("harus berupa URL http atau https", "must be an http or https URL"),
+        "no_host": ("tidak memiliki host", "has no host"),
+        "credentials": ("tidak boleh memuat kredensial", "must not carry credentials"),
+        "no_resolve": ("host {host} tidak dapat di-resolve", "host {host} does not resolve"),
+        "private_address": (
+            "mengarah ke {address}, {reason}; webhook hanya dikirim ke host publik",
+            "resolves to {address}, {reason}; webhooks go to public hosts",
+        ),
+    },
+)
+
+
+_add(
+    "gateway",
+    {
+        "no_asset": ("aset dokumentasi {name} tidak ada", "no documentation asset {name}"),
+        "name_empty": ("nama tidak boleh kosong", "name must not be empty"),
+        "unknown_scope": (
+            "scope {scope} tidak dikenal; yang dikenal: {known}",
+            "unknown scope {scope}; known: {known}",
+        ),
+        "one_scope": ("berikan paling sedikit satu scope", "give at least one scope"),
+        "nrp_digits": ("NRP harus 8 digit", "NRP must be 8 digits"),
+        "refresh_unknown": ("refresh token tidak dikenal", "unknown refresh token"),
+        "refresh_revoked": ("refresh token telah dicabut", "refresh token revoked"),
+        "refresh_expired": ("refresh token sudah kedaluwarsa", "refresh token expired"),
+    },
+)
+
+_add(
+    "pricing",
+    {
+        "program_required": ("{names} wajib", "{names} is required"),
+        "programs_required": ("{names} wajib", "{names} are required"),
+    },
+)
+
+_add(
+    "registry",
+    {
+        "unknown_programs": (
+            "program tidak dikenal: {programs}; pilih dari JKK, JKM, JHT",
+            "unknown program(s) {programs}; choose from JKK, JKM, JHT",
+        ),
+        "jkk_jkm_required": (
+            "JKK dan JKM selalu wajib (JHT opsional)",
+            "JKK and JKM are always required (JHT is optional)",
+        ),
+        "name_required": ("nama wajib diisi", "name is required"),
+        "name_too_long": (
+            "nama lebih dari {max_length} karakter",
+            "name is longer than {max_length} characters",
+        ),
+        "name_letters": ("nama harus mengandung huruf", "name must contain letters"),
+        "name_control": (
+            "nama tidak boleh berisi karakter kontrol",
+            "name must not contain control characters",
+        ),
+        "nik_or_temporary": (
+            "isi NIK atau temporary: true, tidak keduanya",
+            "give either a NIK or temporary: true, not both",
+        ),
+        "sex_without_nik": (
+            "jenis kelamin wajib diisi bila mendaftar tanpa NIK",
+            "sex is required when registering without a NIK",
+        ),
+        "birth_date_without_nik": (
+            "birth_date wajib diisi bila mendaftar tanpa NIK",
+            "birth_date is required when registering without a NIK",
+        ),
+        "nik_required": (
+            "NIK wajib diisi (atau daftar dengan temporary: true dan ganti dalam 90 hari)",
+            "NIK is required (or register with temporary: true and replace it within 90 days)",
+        ),
+        "invalid_nik": ("NIK tidak valid", "invalid NIK"),
+        "birth_date_range": (
+            "tanggal lahir harus di masa lalu dan paling lama {years} tahun yang lalu",
+            "birth date must be in the past and at most {years} years ago",
+        ),
+        "phone": (
+            "nomor telepon harus nomor Indonesia dalam format E.164, mis. +6281234567890",
+            "phone must be an Indonesian number in E.164 form, e.g. +6281234567890",
+        ),
+        "unknown_occupation": (
+            "pekerjaan tidak dikenal; pilih dari {choices}",
+            "unknown occupation; choose from {choices}",
+        ),
+        "income_range": (
+            "penghasilan yang dilaporkan harus Rp{low:,}-Rp{high:,}",
+            "declared income must be Rp{low:,}-Rp{high:,}",
+        ),
+        "funding_values": ("funding harus salah satu dari {choices}", "funding must be one of {choices}"),
+        "reference_id": (
+            "paling banyak 64 karakter tanpa karakter kontrol",
+            "must be at most 64 characters without control characters",
+        ),
+    },
+)
+
+
+_add(
+    "import",
+    {
+        "opensid_occupation": (
+            "pekerjaan OpenSID {occupation} tidak memiliki padanan di Sasar (bukan pekerja informal); isi "
+            "pekerjaan dengan salah satu dari {choices}",
+            "OpenSID occupation {occupation} has no Sasar equivalent (not an informal worker); put one of "
+            "{choices} in pekerjaan",
+        ),
+        "foreign_village": ("di luar desa yang boleh Anda impor", "outside the villages you may import into"),
+    },
+)
+
+_add(
+    "pattern",
+    {
+        "nrp": ("NRP harus 8 digit", "NRP must be 8 digits"),
+        "period": ("harus berupa bulan dengan format YYYY-MM", "must be a month written YYYY-MM"),
+        "village_code": (
+            "kode desa/kelurahan harus berbentuk PP.RR.DD.VVVV",
+            "village code must look like PP.RR.DD.VVVV",
+        ),
+        "job_id": ("ID job tidak valid", "invalid job id"),
     },
 )

@@ -94,10 +94,15 @@ def validate_terms(terms: AgreementTerms) -> tuple[int, int, bool]:
         allowed = SOURCES_BY_KIND.get(kind) if kind else None
         if allowed is not None and terms.source not in allowed:
             errors.append(
-                {"field": "source", "reason": f"a {kind} may fund from {', '.join(sorted(allowed))} only"}
+                {
+                    "field": "source",
+                    "reason": Message(
+                        "funding.sources_for_kind", kind=kind, sources=", ".join(sorted(allowed))
+                    ),
+                }
             )
     if terms.source not in {s.value for s in FundingSource} - {"self_pay"}:
-        errors.append({"field": "source", "reason": "must be dana_desa, apbd_kelurahan, csr or other"})
+        errors.append({"field": "source", "reason": Message("funding.source_values")})
     periods: dict[str, Period] = {}
     for field in ("start_period", "end_period"):
         try:
@@ -106,15 +111,17 @@ def validate_terms(terms: AgreementTerms) -> tuple[int, int, bool]:
             errors.append({"field": field, "reason": exc.reason})
             continue
         if periods[field].year != terms.fiscal_year:
-            errors.append({"field": field, "reason": f"must lie in fiscal year {terms.fiscal_year}"})
+            errors.append({"field": field, "reason": Message("funding.fiscal_year", year=terms.fiscal_year)})
     if len(periods) == 2 and periods["end_period"] < periods["start_period"]:
-        errors.append({"field": "end_period", "reason": "must not be before start_period"})
+        errors.append({"field": "end_period", "reason": Message("funding.end_before_start")})
     programs = set(terms.programs)
     unknown = programs - {p.value for p in Program}
     if unknown:
-        errors.append({"field": "programs", "reason": f"unknown programmes {sorted(unknown)}"})
+        errors.append(
+            {"field": "programs", "reason": Message("funding.unknown_programmes", programmes=sorted(unknown))}
+        )
     if not {"JKK", "JKM"} <= programs:
-        errors.append({"field": "programs", "reason": "JKK and JKM are required"})
+        errors.append({"field": "programs", "reason": Message("funding.jkk_jkm_required")})
     if errors:
         raise ValidationProblem(Message("funding.terms_invalid"), errors=errors)  # type: ignore[arg-type]
     return period_index(periods["start_period"]), period_index(periods["end_period"]), "JHT" in programs
@@ -194,7 +201,7 @@ def activate(session: Session, agreement: FundingAgreement) -> FundingAgreement:
         AgreementStatus,
         agreement.status,
         AgreementStatus.active,
-        f"only a draft agreement can be activated (this one is {agreement.status})",
+        Message("funding.only_draft_activated", status=agreement.status),
     )
     agreement.updated_at = utcnow()
     session.flush()
@@ -207,7 +214,7 @@ def end_agreement(session: Session, agreement: FundingAgreement) -> FundingAgree
         AgreementStatus,
         agreement.status,
         AgreementStatus.ended,
-        f"only an active agreement can be ended (this one is {agreement.status})",
+        Message("funding.only_active_ended", status=agreement.status),
     )
     agreement.updated_at = utcnow()
     session.flush()

@@ -300,7 +300,7 @@ def back_bill(
     if committed > agreement.budget_ceiling_idr and not agreement.allow_over_budget:
         raise ValidationProblem.single(
             "period",
-            f"back-billing this month exceeds the budget by Rp{committed - agreement.budget_ceiling_idr:,}",
+            Message("funding.back_billing_budget", excess=committed - agreement.budget_ceiling_idr),
         )
     return result
 

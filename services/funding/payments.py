@@ -113,8 +113,8 @@ def settle_statuses(
 
 def _over_payment(due: int) -> ValidationProblem:
     return ValidationProblem(
-        f"over-payment: the invoices have Rp{due:,} outstanding",
-        errors=[{"field": "amount_idr", "reason": f"must not exceed the outstanding Rp{due:,}"}],
+        Message("funding.over_payment", due=due),
+        errors=[{"field": "amount_idr", "reason": Message("funding.max_outstanding", due=due)}],
         extra={"outstanding_idr": due},
     )
 
@@ -140,7 +140,7 @@ def record_payment(session: Session, principal: Principal, request: PaymentReque
     invoices = lock_invoices(session, principal, request.invoice_ids)
     villages = {invoice.village_code for invoice in invoices}
     if len(villages) > 1:
-        raise ValidationProblem.single("invoice_ids", "one SP2D pays invoices of one village only")
+        raise ValidationProblem.single("invoice_ids", Message("funding.one_village_sp2d"))
     for invoice in invoices:
         if invoice.status not in PAYABLE_STATUSES:
             raise InvalidState(
@@ -216,7 +216,7 @@ def pays_invoice(invoice_id: int) -> ColumnElement[bool]:
 
 def void_invoice(session: Session, principal: Principal, invoice_id: int) -> Invoice:
     invoice = get_invoice(session, principal, invoice_id, lock=True)
-    refusal = f"invoice {invoice.number} is {invoice.status}: only an unpaid invoice can be voided"
+    refusal = Message("funding.void_unpaid_only", number=invoice.number, status=invoice.status)
     if invoice.paid_idr > 0:
         raise InvalidState(refusal)
     invoice.status = check_transition(InvoiceStatus, invoice.status, InvoiceStatus.void, refusal)

@@ -128,15 +128,15 @@ def convert(
     # Registering is a write in the lead's village: only while assigned there (the registry asks too).
     officers.require_assigned_today(session, principal, lead.village_code)
     if lead.consent_given_at is None:
-        raise ValidationProblem.single("consent_given_at", "the person has not given consent")
+        raise ValidationProblem.single("consent_given_at", Message("outreach.no_consent"))
     nik = lead.nik or data.nik
     if lead.nik and data.nik and data.nik != lead.nik:
-        raise ValidationProblem.single("nik", "differs from the NIK captured on the lead")
+        raise ValidationProblem.single("nik", Message("outreach.nik_differs"))
     occupation = data.occupation or lead.occupation
     if occupation is None:
-        raise ValidationProblem.single("occupation", "required (the lead has none)")
+        raise ValidationProblem.single("occupation", Message("outreach.occupation_required"))
     if nik is None and not data.temporary:
-        raise ValidationProblem.single("nik", "required unless temporary is true")
+        raise ValidationProblem.single("nik", Message("outreach.nik_required"))
     body: dict[str, Any] = {
         "name": lead.name,
         "village_code": lead.village_code,

@@ -119,7 +119,7 @@ def patch_officer(session: Session, officer: Officer, data: OfficerPatch, if_mat
     changes = data.model_dump(exclude_unset=True)
     for field in ("name", "rank", "unit", "active"):
         if field in changes and changes[field] is None:
-            raise ValidationProblem.single(field, "may not be null")
+            raise ValidationProblem.single(field, Message("field.not_null"))
     for field, value in changes.items():
         setattr(officer, field, value)
     if changes:
@@ -166,7 +166,7 @@ def end_assignment(
     if data.valid_to < assignment.valid_from:
         raise ValidationProblem.single("valid_to", Message("outreach.valid_to_order"))
     if assignment.valid_to is not None and data.valid_to > assignment.valid_to:
-        raise ValidationProblem.single("valid_to", "an assignment can be shortened, not extended")
+        raise ValidationProblem.single("valid_to", Message("outreach.assignment_shorten"))
     assignment.valid_to = data.valid_to
     assignment.ended_at = utcnow()
     assignment.ended_by = actor

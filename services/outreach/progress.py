@@ -87,7 +87,7 @@ def village_count(area: str | None) -> int:
 
 def _check_year(year: int) -> None:
     if not 2000 <= year <= 2100:
-        raise ValidationProblem.single("year", "must be between 2000 and 2100")
+        raise ValidationProblem.single("year", Message("outreach.year_range"))
 
 
 def _village_or_422(code: str) -> None:
@@ -144,7 +144,7 @@ def _level(area: str | None) -> AreaLevel | None:
     except InvalidAreaCode as error:
         raise ValidationProblem.single("area", error.reason) from None
     if village_count(area) == 0:
-        raise ValidationProblem.single("area", "unknown area code")
+        raise ValidationProblem.single("area", Message("area.unknown"))
     return level
 
 

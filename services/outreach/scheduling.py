@@ -79,7 +79,7 @@ def _writer_officer_id(principal: Principal, requested: int | None) -> int:
         return own
     principal.require_scope(Scope.outreach_admin)
     if requested is None:
-        raise ValidationProblem.single("officer_id", "required for internal callers")
+        raise ValidationProblem.single("officer_id", Message("outreach.officer_required"))
     return requested
 
 
@@ -87,9 +87,9 @@ def _check_times(
     session: Session, officer_id: int, village_code: str, starts_at: dt.datetime, ends_at: dt.datetime
 ) -> None:
     if ends_at <= starts_at:
-        raise ValidationProblem.single("ends_at", "must be after starts_at")
+        raise ValidationProblem.single("ends_at", Message("outreach.ends_after_starts"))
     if ends_at - starts_at > MAX_LENGTH:
-        raise ValidationProblem.single("ends_at", "a session lasts at most 24 hours")
+        raise ValidationProblem.single("ends_at", Message("outreach.max_24h"))
     local_days = {to_area_time(starts_at, village_code).date(), to_area_time(ends_at, village_code).date()}
     for day in sorted(local_days):
         if not officers.is_assigned(session, officer_id, village_code, day):
@@ -153,11 +153,9 @@ def schedule(session: Session, data: OutreachSessionIn, principal: Principal) ->
     now = utcnow()
     if data.recorded:
         if data.ends_at > now + PAST_GRACE:
-            raise ValidationProblem.single("ends_at", "a recorded session must already have ended")
+            raise ValidationProblem.single("ends_at", Message("outreach.recorded_ended"))
     elif data.starts_at < now - PAST_GRACE:
-        raise ValidationProblem.single(
-            "starts_at", "in the past; send recorded: true to record a held session"
-        )
+        raise ValidationProblem.single("starts_at", Message("outreach.in_past"))
     _check_times(session, officer_id, data.village_code, data.starts_at, data.ends_at)
     officers.lock_officer(session, officer_id)
     _check_overlap(session, officer_id, data.starts_at, data.ends_at)
@@ -270,7 +268,7 @@ def reschedule(
     changes: dict[str, Any] = {}
     if starts_at != row.starts_at or ends_at != row.ends_at:
         if starts_at < utcnow() - PAST_GRACE:
-            raise ValidationProblem.single("starts_at", "cannot move a session into the past")
+            raise ValidationProblem.single("starts_at", Message("outreach.move_past"))
         _check_times(session, row.officer_id, row.village_code, starts_at, ends_at)
         officers.lock_officer(session, row.officer_id)
         _check_overlap(session, row.officer_id, starts_at, ends_at, ignore_id=row.id)

@@ -96,7 +96,7 @@ def _validate(
         client_id = str(item.client_id)  # type: ignore[attr-defined]
         if client_id in seen:
             results[index] = _rejected(
-                client_id, [{"field": "client_id", "reason": "repeated in this batch"}]
+                client_id, [{"field": "client_id", "reason": Message("sync.repeated")}]
             )
             continue
         seen.add(client_id)
@@ -204,7 +204,7 @@ def _write(
         if stored is None:
             # Inserted by a concurrent request that then rolled back: nothing stored, the phone retries.
             results[item.index] = _rejected(
-                item.client_id, [{"field": "client_id", "reason": "conflicting upload in progress; retry"}]
+                item.client_id, [{"field": "client_id", "reason": Message("sync.in_progress")}]
             )
             continue
         row_id, print_ = stored
@@ -215,7 +215,7 @@ def _write(
         else:
             results[item.index] = _rejected(
                 item.client_id,
-                [{"field": "client_id", "reason": "already used for an item with different content"}],
+                [{"field": "client_id", "reason": Message("sync.other_content")}],
             )
 
 
@@ -240,7 +240,7 @@ def _sync_attendance(session: Session, raw_items: list[Any], principal: Principa
         info = sessions.get(item.session_id)
         if not _session_allowed(info, principal) or info is None:
             results[index] = _rejected(
-                str(item.client_id), [{"field": "session_id", "reason": "unknown session"}]
+                str(item.client_id), [{"field": "session_id", "reason": Message("sync.unknown_session")}]
             )
             continue
         if not assigned(info.village_code, info.starts_at):
@@ -274,7 +274,7 @@ def _sync_leads(session: Session, raw_items: list[Any], principal: Principal) ->
         client_id = str(item.client_id)
         if not principal.can_access_village(item.village_code):
             results[index] = _rejected(
-                client_id, [{"field": "village_code", "reason": "not one of your assigned villages"}]
+                client_id, [{"field": "village_code", "reason": Message("sync.not_assigned")}]
             )
             continue
         # The token's villages may be minutes old: the assignment table decides, for the capture's day.
@@ -285,17 +285,19 @@ def _sync_leads(session: Session, raw_items: list[Any], principal: Principal) ->
         if item.session_id is not None:
             info = sessions.get(item.session_id)
             if not _session_allowed(info, principal) or info is None:
-                results[index] = _rejected(client_id, [{"field": "session_id", "reason": "unknown session"}])
+                results[index] = _rejected(
+                    client_id, [{"field": "session_id", "reason": Message("sync.unknown_session")}]
+                )
                 continue
             if info.village_code != item.village_code:
                 results[index] = _rejected(
-                    client_id, [{"field": "session_id", "reason": "session is in another village"}]
+                    client_id, [{"field": "session_id", "reason": Message("sync.other_village")}]
                 )
                 continue
             officer_id = info.officer_id
         if item.consent_given_at > now:
             results[index] = _rejected(
-                client_id, [{"field": "consent_given_at", "reason": "may not be in the future"}]
+                client_id, [{"field": "consent_given_at", "reason": Message("time.not_future")}]
             )
             continue
         print_ = fingerprint(item)

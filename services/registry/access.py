@@ -36,7 +36,7 @@ def check_may_mark_deceased(principal: Principal, worker: Worker) -> None:
 
 def check_target_village(principal: Principal, village_code: str, field: str = "village_code") -> None:
     if not principal.can_access_village(village_code):
-        raise ValidationProblem.single(field, "outside the villages you may register workers in")
+        raise ValidationProblem.single(field, Message("registry.outside_villages"))
 
 
 def village_clause(principal: Principal) -> ColumnElement[bool]:

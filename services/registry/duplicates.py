@@ -146,14 +146,12 @@ def resolve(
         elif keep_worker_id in pair:
             keep = first if keep_worker_id == first.id else second
         else:
-            raise ValidationProblem.single(
-                "keep_worker_id", "must be one of the two workers of this candidate"
-            )
+            raise ValidationProblem.single("keep_worker_id", Message("registry.keep_one_of_two"))
         gone = second if keep is first else first
         _merge(session, keep, gone, actor=principal.actor)
         candidate.kept_worker_id = keep.id
     elif keep_worker_id is not None:
-        raise ValidationProblem.single("keep_worker_id", "only meaningful with decision same_person")
+        raise ValidationProblem.single("keep_worker_id", Message("registry.keep_same_person"))
     candidate.status = decision.value
     candidate.resolved_by = principal.actor
     candidate.resolved_at = utcnow()

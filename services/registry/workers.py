@@ -275,12 +275,12 @@ def update_worker(
         setattr(merged, field, value)
     if "nik" in changes:
         if worker.nik is not None:
-            raise ValidationProblem.single("nik", "the NIK of a registered worker cannot be changed")
+            raise ValidationProblem.single("nik", Message("registry.nik_fixed"))
         merged.temporary = False
         if not changes["nik"]:
-            raise ValidationProblem.single("nik", "NIK cannot be empty")
+            raise ValidationProblem.single("nik", Message("registry.nik_empty"))
     elif worker.nik is not None and ("sex" in changes or "birth_date" in changes):
-        raise ValidationProblem.single("nik", "sex and birth date come from the NIK and cannot be changed")
+        raise ValidationProblem.single("nik", Message("registry.nik_derived"))
     valid, errors = validate_worker(merged, today=local_today(worker.village_code))
     if valid is None:
         raise InvalidWorker(errors)
@@ -312,7 +312,7 @@ def set_coverage(session: Session, principal: Principal, worker_id: str, status:
     """Trusted callers (funding, events) mark coverage active or lapsed."""
     principal.require_scope(Scope.registry_write.value)
     if status not in (WorkerStatus.active, WorkerStatus.lapsed):
-        raise ValidationProblem.single("status", "coverage status must be active or lapsed")
+        raise ValidationProblem.single("status", Message("registry.coverage_status"))
     worker = get_worker(session, principal, worker_id)
     if worker.status != status.value:
         change_status(session, worker, status, actor=principal.actor, note="coverage")

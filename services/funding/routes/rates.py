@@ -125,7 +125,7 @@ def _occupation(value: str) -> Occupation:
     try:
         return Occupation(value)
     except ValueError:
-        raise PricingError("occupations", f"unknown occupation {value!r}") from None
+        raise PricingError("occupations", Message("funding.unknown_occupation", value=repr(value))) from None
 
 
 @router.post("/contribution-quotes", response_model=ContributionQuoteOut, summary="Price one month")
