@@ -179,7 +179,7 @@ def localise(text: str | None, language: str) -> str | None:
     return text.render(language) if isinstance(text, Message) else text
 
 
-def dump_field_errors(errors: Sequence[Mapping[str, str]]) -> str:
+def dump_field_errors(errors: Sequence[Mapping[str, object]]) -> str:
     """Field errors as JSON for storage; a :class:`Message` reason keeps its key and parameters so it
     can be shown later in the reader's language (:func:`load_field_errors`)."""
     stored: list[dict[str, Any]] = []
@@ -1533,5 +1533,19 @@ _add(
             "village code must look like PP.RR.DD.VVVV",
         ),
         "job_id": ("ID job tidak valid", "invalid job id"),
+    },
+)
+
+_add(
+    "path",
+    {
+        "not_ascii": ("path mengandung karakter non-ASCII", "the path is not ASCII"),
+        "encoded_slash": (
+            "path mengandung garis miring yang dikodekan atau garis miring terbalik",
+            "the path contains an encoded slash or a backslash",
+        ),
+        "dot_segment": ("path mengandung segmen titik", "the path contains a dot segment"),
+        "nul": ("path mengandung byte NUL", "the path contains a NUL byte"),
+        "encoded_too_often": ("path dikodekan terlalu banyak kali", "the path is encoded too many times"),
     },
 )
