@@ -869,7 +869,7 @@ _add(
             "proses penagihan {run_id} tidak ditemukan",
             "billing run {run_id} not found",
         ),
-        "invoice_not_found": ("Tagihan {invoice_id} tidak ditemukan", "invoice {invoice_id} not found"),
+        "invoice_not_found": ("tagihan {invoice_id} tidak ditemukan", "invoice {invoice_id} not found"),
         "invoice_takes_no_payment": (
             "tagihan {number} berstatus {status} dan tidak dapat dibayar",
             "invoice {number} is {status} and takes no payment",
@@ -1547,5 +1547,84 @@ _add(
         "dot_segment": ("path mengandung segmen titik", "the path contains a dot segment"),
         "nul": ("path mengandung byte NUL", "the path contains a NUL byte"),
         "encoded_too_often": ("path dikodekan terlalu banyak kali", "the path is encoded too many times"),
+    },
+)
+
+_add(
+    "pricing",
+    {
+        "percent": ("harus 0-100, bukan {value}", "must be 0-100, got {value}"),
+        "discount_ends_early": (
+            "diskon {name} berakhir sebelum dimulai",
+            "discount {name} ends before it starts",
+        ),
+        "discount_no_programme": (
+            "diskon {name} tidak mencakup program apa pun",
+            "discount {name} covers no programme",
+        ),
+        "discount_jht": ("diskon {name} tidak boleh mencakup JHT", "discount {name} must not cover JHT"),
+        "min_over_max_income": ("tidak boleh melebihi max_income_idr", "must not exceed max_income_idr"),
+        "min_over_max_jkk": ("tidak boleh melebihi jkk_max_idr", "must not exceed jkk_max_idr"),
+        "max_basis_points": ("tidak boleh melebihi {limit} (100 %)", "must not exceed {limit} (100 %)"),
+        "to_before_from": ("tidak boleh sebelum effective_from", "must not be before effective_from"),
+        "tuple": ("harus berupa daftar", "must be a tuple"),
+    },
+)
+
+
+_add(
+    "funding",
+    {
+        "backdate": (
+            "desa mengakhiri keanggotaan mulai hari ini; tanggal yang lebih awal memerlukan funding:admin",
+            "a village ends a membership from today on; an earlier date needs funding:admin",
+        ),
+    },
+)
+
+
+_add(
+    "upstream",
+    {
+        "refused": ("layanan {service} menolak permintaan", "{service} refused the request"),
+    },
+)
+
+_add(
+    "address",
+    {
+        "metadata": ("alamat metadata cloud", "a cloud metadata address"),
+        "unspecified": ("alamat yang tidak ditentukan", "an unspecified address"),
+        "loopback": ("alamat loopback", "a loopback address"),
+        "link_local": ("alamat link-local", "a link-local address"),
+        "multicast": ("alamat multicast", "a multicast address"),
+        "cgnat": ("alamat carrier-grade NAT (bersama)", "a carrier-grade NAT (shared) address"),
+        "private": ("alamat privat atau khusus", "a private or reserved address"),
+    },
+)
+
+_add(
+    "roster",
+    {
+        "funded_elsewhere": (
+            "sudah didanai oleh perjanjian {agreement_id} pada tahun anggaran ini",
+            "already funded by agreement {agreement_id} this fiscal year",
+        ),
+        "unknown_worker": ("pekerja tidak dikenal", "unknown worker"),
+        "other_village": ("bukan pekerja desa ini", "not a worker of this village"),
+        "temporary_expired": (
+            "ID sementara sudah kedaluwarsa pada {date}: daftarkan NIK pekerja sebelum memasukkannya ke "
+            "daftar peserta",
+            "temporary id expired on {date}: register the worker's NIK before rostering",
+        ),
+        "over_budget": (
+            "melebihi sisa anggaran sebesar Rp{excess:,}",
+            "over the remaining budget by Rp{excess:,}",
+        ),
+        "months_taken": (
+            "sudah didanai oleh perjanjian lain pada bulan-bulan ini",
+            "already funded by another agreement in these months",
+        ),
+        "none_added": ("tidak ada pekerja yang dapat ditambahkan", "no worker could be added"),
     },
 )

@@ -416,21 +416,20 @@ def add_members(
             results[worker_id] = MemberResult(worker_id, "unchanged")
             continue
         if worker_id in elsewhere:
-            reason = f"already funded by agreement {elsewhere[worker_id]} this fiscal year"
+            reason = Message("roster.funded_elsewhere", agreement_id=elsewhere[worker_id])
             results[worker_id] = MemberResult(worker_id, "rejected", reason)
             continue
         worker = directory.fetch_worker(worker_id)
         if worker is None:
-            results[worker_id] = MemberResult(worker_id, "rejected", "unknown worker")
+            results[worker_id] = MemberResult(worker_id, "rejected", Message("roster.unknown_worker"))
         elif worker.village_code != agreement.village_code:
-            results[worker_id] = MemberResult(worker_id, "rejected", "not a worker of this village")
+            results[worker_id] = MemberResult(worker_id, "rejected", Message("roster.other_village"))
         elif worker.status in UNBILLABLE_STATUSES:
-            results[worker_id] = MemberResult(worker_id, "rejected", f"worker is {worker.status}")
-        elif temporary_id_overdue(worker):
-            reason = (
-                f"temporary id expired on {worker.temporary_id_expires_on}: "
-                "register the worker's NIK before rostering"
+            results[worker_id] = MemberResult(
+                worker_id, "rejected", Message("registry.worker_is", status=worker.status)
             )
+        elif temporary_id_overdue(worker):
+            reason = Message("roster.temporary_expired", date=worker.temporary_id_expires_on)
             results[worker_id] = MemberResult(worker_id, "rejected", reason)
         else:
             fetched.append(worker)
@@ -447,13 +446,13 @@ def add_members(
             results[worker_id] = MemberResult(
                 worker_id,
                 "rejected",
-                f"over the remaining budget by Rp{cost - remaining:,}",
+                Message("roster.over_budget", excess=cost - remaining),
                 cost_idr=cost,
                 over_budget_by_idr=cost - remaining,
             )
             continue
         if not claim_months(session, agreement, worker_id, first_idx):
-            reason = "already funded by another agreement in these months"
+            reason = Message("roster.months_taken")
             results[worker_id] = MemberResult(worker_id, "rejected", reason)
             continue
         remaining -= cost
@@ -559,9 +558,7 @@ def remove_member(
     """
     today = today_in_area(agreement.village_code)
     if effective_date < today and not may_backdate:
-        raise ValidationProblem.single(
-            "effective_date", "a village ends a membership from today on; an earlier date needs funding:admin"
-        )
+        raise ValidationProblem.single("effective_date", Message("funding.backdate"))
     effective_idx = period_index(Period.of(effective_date))
     lock_agreement(session, agreement)
     member = session.scalars(

@@ -202,15 +202,15 @@ class Discount:
     def __post_init__(self) -> None:
         _require_int("percent_payable", self.percent_payable)
         if self.percent_payable > 100:
-            raise PricingError("percent_payable", f"must be 0-100, got {self.percent_payable}")
+            raise PricingError("percent_payable", Message("pricing.percent", value=self.percent_payable))
         if self.end < self.start:
-            raise PricingError("end", f"discount {self.name!r} ends before it starts")
+            raise PricingError("end", Message("pricing.discount_ends_early", name=repr(self.name)))
         if not self.programs:
-            raise PricingError("programs", f"discount {self.name!r} covers no programme")
+            raise PricingError("programs", Message("pricing.discount_no_programme", name=repr(self.name)))
         # JHT is the worker's own savings: reducing what goes in would reduce their balance, so it is
         # never discounted. Refusing such a row at load time beats silently ignoring it.
         if Program.JHT in self.programs:
-            raise PricingError("programs", f"discount {self.name!r} must not cover JHT")
+            raise PricingError("programs", Message("pricing.discount_jht", name=repr(self.name)))
 
     def applies(
         self, *, program: Program, period: Period, occupation: Occupation, funding_source: FundingSource
@@ -256,16 +256,16 @@ class RateSchedule:
         ):
             _require_int(field, getattr(self, field))
         if self.min_income_idr > self.max_income_idr:
-            raise PricingError("min_income_idr", "must not exceed max_income_idr")
+            raise PricingError("min_income_idr", Message("pricing.min_over_max_income"))
         if self.jkk_min_idr > self.jkk_max_idr:
-            raise PricingError("jkk_min_idr", "must not exceed jkk_max_idr")
+            raise PricingError("jkk_min_idr", Message("pricing.min_over_max_jkk"))
         for field in ("jkk_rate_bp", "jht_rate_bp"):
             if getattr(self, field) > BASIS_POINTS:
-                raise PricingError(field, f"must not exceed {BASIS_POINTS} (100 %)")
+                raise PricingError(field, Message("pricing.max_basis_points", limit=BASIS_POINTS))
         if self.effective_to is not None and self.effective_to < self.effective_from:
-            raise PricingError("effective_to", "must not be before effective_from")
+            raise PricingError("effective_to", Message("pricing.to_before_from"))
         if not isinstance(self.discounts, tuple):
-            raise PricingError("discounts", "must be a tuple")
+            raise PricingError("discounts", Message("pricing.tuple"))
 
     def covers(self, period: Period) -> bool:
         return self.effective_from <= period and (self.effective_to is None or period <= self.effective_to)

@@ -35,19 +35,19 @@ def refusal(address: IPAddress) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return refusal(address.ipv4_mapped)
     if address in METADATA_ADDRESSES:
-        return "a cloud metadata address"
+        return Message("address.metadata")
     if address.is_unspecified:
-        return "an unspecified address"
+        return Message("address.unspecified")
     if address.is_loopback:
-        return "a loopback address"
+        return Message("address.loopback")
     if address.is_link_local:
-        return "a link-local address"
+        return Message("address.link_local")
     if address.is_multicast:
-        return "a multicast address"
+        return Message("address.multicast")
     if isinstance(address, ipaddress.IPv4Address) and address in CGNAT:
-        return "a carrier-grade NAT (shared) address"
+        return Message("address.cgnat")
     if address.is_private or address.is_reserved or not address.is_global:
-        return "a private or reserved address"
+        return Message("address.private")
     return None
 
 

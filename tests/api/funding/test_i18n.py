@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.api.funding.conftest import FakeRegistry
 from tests.funding_support import ADMIN, agreement_body
 from tests.i18n_support import ENGLISH, assert_no_english, default_language
 from tests.support import village_headers
@@ -24,12 +25,12 @@ def _quote(**overrides: object) -> dict[str, object]:
     return body
 
 
-def test_an_unknown_invoice_is_tagihan_tidak_ditemukan(funding: TestClient) -> None:
+def test_an_unknown_invoice_is_tagihan_tidak_ditemukan_in_indonesian(funding: TestClient) -> None:
     client = default_language(funding)
     indonesian = client.get("/v1/invoices/404404", headers=VILLAGE)
     english = client.get("/v1/invoices/404404", headers={**VILLAGE, **ENGLISH})
     assert indonesian.status_code == english.status_code == 404
-    assert indonesian.json()["detail"] == "Tagihan 404404 tidak ditemukan"
+    assert indonesian.json()["detail"] == "tagihan 404404 tidak ditemukan"
     assert indonesian.headers["content-language"] == "id"
     assert english.json()["detail"] == "invoice 404404 not found"
     assert english.headers["content-language"] == "en"
@@ -76,6 +77,33 @@ def test_payment_and_agreement_refusals(funding: TestClient) -> None:
     reasons = {e["field"]: e["reason"] for e in indonesian["errors"]}
     assert reasons["programs"] == "JKK dan JKM wajib"
     assert reasons["start_period"] == "harus berada dalam tahun anggaran 2026"
+
+
+def test_roster_refusals_in_both_languages(funding: TestClient, registry: FakeRegistry) -> None:
+    client = default_language(funding)
+    created = client.post("/v1/funding-agreements", json=agreement_body(VILLAGE_CODE), headers=VILLAGE)
+    assert created.status_code == 201, created.text
+    url = f"/v1/funding-agreements/{created.json()['id']}/members"
+    registry.add("w-other", village_code="33.26.15.2002")
+    workers = {"worker_ids": ["w-other", "w-unknown"]}
+
+    indonesian = client.post(url, json=workers, headers=VILLAGE)
+    english = client.post(url, json=workers, headers={**VILLAGE, **ENGLISH})
+    assert indonesian.status_code == english.status_code == 422, indonesian.text
+    assert indonesian.json()["detail"] == "tidak ada pekerja yang dapat ditambahkan"
+    assert indonesian.json()["errors"] == [
+        {"field": "worker_ids.0", "reason": "bukan pekerja desa ini"},
+        {"field": "worker_ids.1", "reason": "pekerja tidak dikenal"},
+    ]
+    assert [r["reason"] for r in indonesian.json()["results"]] == [
+        "bukan pekerja desa ini",
+        "pekerja tidak dikenal",
+    ]
+    assert english.json()["detail"] == "no worker could be added"
+    assert [r["reason"] for r in english.json()["results"]] == [
+        "not a worker of this village",
+        "unknown worker",
+    ]
 
 
 def test_funding_refusals_carry_no_english_by_default(funding: TestClient) -> None:
