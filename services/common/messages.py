@@ -16,7 +16,7 @@ import string
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
@@ -172,6 +172,14 @@ class Message(str):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Message._make, (self.key, self.params, str.__str__(self)))
+
+
+@overload
+def localise(text: str, language: str) -> str: ...
+
+
+@overload
+def localise(text: None, language: str) -> None: ...
 
 
 def localise(text: str | None, language: str) -> str | None:

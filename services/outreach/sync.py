@@ -22,7 +22,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from services.common.errors import FieldError, Forbidden, field_errors_from_validation
-from services.common.messages import Message
+from services.common.messages import Message, current_language, localise
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import utcnow
 from services.outreach import officers
@@ -75,7 +75,10 @@ def _rejected(client_id: Any, errors: Sequence[FieldError]) -> SyncItemResult:
     return SyncItemResult(
         client_id=client_id if isinstance(client_id, str) else None,
         status=SyncItemStatus.rejected,
-        errors=[SyncItemError(field=e["field"], reason=e["reason"]) for e in errors],
+        # The device reads these in its caller's language, like a problem's reasons.
+        errors=[
+            SyncItemError(field=e["field"], reason=localise(e["reason"], current_language())) for e in errors
+        ],
     )
 
 
