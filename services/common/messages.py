@@ -1636,3 +1636,19 @@ _add(
         "none_added": ("tidak ada pekerja yang dapat ditambahkan", "no worker could be added"),
     },
 )
+
+_add(
+    "outreach",
+    {
+        "no_calendar_feed": ("petugas ini tidak memiliki feed kalender", "this officer has no calendar feed"),
+        "calendar_feed_gone": (
+            "tidak ada feed kalender di alamat ini (dicabut, diganti atau tidak pernah dibuat)",
+            "no calendar feed at this address (revoked, replaced or never made)",
+        ),
+    },
+)
+
+_add(
+    "outreach",
+    {"calendar_feed_not_found": ("Feed kalender tidak ditemukan", "Calendar feed not found")},
+)

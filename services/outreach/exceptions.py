@@ -45,3 +45,9 @@ class NotAssigned(ValidationProblem):
     """The officer has no assignment in that village on that date."""
 
     message_key = "outreach.not_assigned"
+
+
+class CalendarFeedNotFound(NotFound):
+    """No live calendar feed: unknown, revoked or replaced secret, or an officer without one."""
+
+    message_key = "outreach.calendar_feed_not_found"
