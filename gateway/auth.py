@@ -22,6 +22,7 @@ from gateway.exceptions import AuthenticationRequired, InvalidCredential, RateLi
 from gateway.ratelimit import Limiter, Rate
 from gateway.tokens import verify_access_token
 from services.common.db import Database
+from services.common.messages import Message
 from services.common.principal import Principal, PrincipalKind
 
 ANONYMOUS = Principal(kind=PrincipalKind.anonymous, subject="anonymous")
@@ -71,14 +72,12 @@ class Authenticator:
         scheme, _, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise InvalidCredential(
-                "use Authorization: Bearer <API key or access token>", error="invalid_request"
-            )
+            raise InvalidCredential(Message("gateway.bearer_required"), error="invalid_request")
         if token.startswith(credentials.API_KEY_PREFIX):
             return await self._api_key(token, client_address(request))
         principal = verify_access_token(token, self.settings)
         if principal.kind is PrincipalKind.internal and not await self._client_active(principal.subject):
-            raise InvalidCredential("the client of this access token has been revoked")
+            raise InvalidCredential(Message("gateway.client_revoked"))
         return principal
 
     async def _client_active(self, client_id: str) -> bool:
@@ -117,7 +116,7 @@ class Authenticator:
         decision = await self.limiter.hit(key, rate)
         if not decision.allowed:
             raise RateLimited(
-                f"more than {rate.count} requests in {rate.seconds} s for this credential",
+                Message("gateway.rate_limited", count=rate.count, seconds=rate.seconds),
                 decision.retry_after,
             )
         return principal
@@ -125,7 +124,7 @@ class Authenticator:
     async def check_login_rate(self, request: Request, who: str) -> None:
         decision = await self.limiter.hit(f"login:{who}:{client_address(request)}", self.login_rate)
         if not decision.allowed:
-            raise RateLimited("too many token requests; wait before trying again", decision.retry_after)
+            raise RateLimited(Message("gateway.token_rate_limited"), decision.retry_after)
 
     async def check_password_login(self, request: Request, nrp: str) -> None:
         """Limits of a password grant, before any hashing: per address, overall, per (NRP, address),
@@ -138,12 +137,12 @@ class Authenticator:
         ):
             decision = await self.limiter.hit(key, rate)
             if not decision.allowed:
-                raise RateLimited("too many token requests; wait before trying again", decision.retry_after)
+                raise RateLimited(Message("gateway.token_rate_limited"), decision.retry_after)
         locked = await self.limiter.peek(f"login-failures:{nrp}:{address}", self.login_failure_rate)
         if not locked.allowed:
             raise TokenError(
                 "invalid_grant",
-                "too many failed logins from this address; wait before trying again",
+                Message("gateway.login_locked"),
                 retry_after=locked.retry_after,
             )
 
@@ -168,12 +167,12 @@ class Authenticator:
         failures = f"key-failures:{address}"
         decision = await self.limiter.peek(failures, self.key_lookup_rate)
         if not decision.allowed:
-            raise RateLimited("too many unknown API keys tried from this address", decision.retry_after)
+            raise RateLimited(Message("gateway.key_probe_limited"), decision.retry_after)
         principal = await asyncio.to_thread(self._load_key, key)
         if principal is None:
             self._keys.pop(key_digest, None)
             await self.limiter.hit(failures, self.key_lookup_rate)
-            raise InvalidCredential("unknown or revoked API key")
+            raise InvalidCredential(Message("gateway.unknown_api_key"))
         if len(self._keys) >= _CACHE_MAX:
             self._keys.clear()
         self._keys[key_digest] = (principal, now + self.settings.api_key_cache_seconds)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from gateway.models import ApiKey, InternalClient, OfficerLogin, RefreshToken
 from services.common.errors import NotFound, ValidationProblem
+from services.common.messages import Message
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Scope
 from services.common.timeutil import utcnow
@@ -62,7 +63,7 @@ def create_api_key(
         raise ValidationProblem.single("village_code", reason)
     name = name.strip()
     if not name:
-        raise ValidationProblem.single("name", "name must not be empty")
+        raise ValidationProblem.single("name", Message("gateway.name_empty"))
     random_part = secrets.token_urlsafe(32)
     key = API_KEY_PREFIX + random_part
     row = ApiKey(
@@ -112,7 +113,7 @@ def list_api_keys(
 def revoke_api_key(session: Session, key_id: str, *, now: dt.datetime | None = None) -> ApiKey:
     row = session.get(ApiKey, key_id)
     if row is None:
-        raise NotFound(f"no API key {key_id}")
+        raise NotFound(Message("gateway.api_key_not_found", key_id=key_id))
     if row.revoked_at is None:
         row.revoked_at = now or utcnow()
         session.flush()
@@ -129,7 +130,9 @@ def parse_scopes(scopes: Iterable[str]) -> list[str]:
     for raw in scopes:
         for scope in raw.replace(",", " ").split():
             if scope not in known:
-                raise ValidationProblem.single("scope", f"unknown scope {scope!r}; known: {sorted(known)}")
+                raise ValidationProblem.single(
+                    "scope", Message("gateway.unknown_scope", scope=repr(scope), known=sorted(known))
+                )
             result.add(scope)
     return sorted(result)
 
@@ -146,7 +149,7 @@ def create_client(
 ) -> IssuedClient:
     scope_list = parse_scopes(scopes)
     if not scope_list:
-        raise ValidationProblem.single("scope", "give at least one scope")
+        raise ValidationProblem.single("scope", Message("gateway.one_scope"))
     client_id = CLIENT_ID_PREFIX + secrets.token_hex(8)
     secret = CLIENT_SECRET_PREFIX + secrets.token_urlsafe(32)
     session.add(
@@ -175,7 +178,7 @@ def revoke_client(session: Session, client_id: str, *, now: dt.datetime | None =
     """Stop a client: no new tokens, and its outstanding access tokens are refused (see auth)."""
     row = session.get(InternalClient, client_id)
     if row is None:
-        raise NotFound(f"no internal client {client_id}")
+        raise NotFound(Message("gateway.client_not_found", client_id=client_id))
     if row.revoked_at is None:
         row.revoked_at = now or utcnow()
         session.flush()
@@ -192,7 +195,7 @@ def client_is_active(session: Session, client_id: str) -> bool:
 
 def check_nrp(nrp: str) -> None:
     if not NRP_PATTERN.match(nrp):
-        raise ValidationProblem.single("nrp", "NRP must be 8 digits")
+        raise ValidationProblem.single("nrp", Message("gateway.nrp_digits"))
 
 
 def set_officer_password(
@@ -203,7 +206,7 @@ def set_officer_password(
     if password is None:
         password = secrets.token_urlsafe(12)
     elif len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationProblem.single("password", f"at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValidationProblem.single("password", Message("text.too_short", min_length=MIN_PASSWORD_LENGTH))
     now = now or utcnow()
     row = session.get(OfficerLogin, nrp)
     if row is None:
@@ -291,14 +294,14 @@ def inspect_refresh_token(session: Session, token: str, *, now: dt.datetime | No
     now = now or utcnow()
     row = session.scalar(select(RefreshToken).where(RefreshToken.digest == digest(token)))
     if row is None:
-        return Rotation(None, None, None, "unknown refresh token")
+        return Rotation(None, None, None, Message("gateway.refresh_unknown"))
     if row.revoked_at is not None:
-        return Rotation(None, None, None, "refresh token revoked")
+        return Rotation(None, None, None, Message("gateway.refresh_revoked"))
     if row.rotated_at is not None:
         revoke_family(session, row.family_id, now=now)
-        return Rotation(None, None, None, "refresh token already used; the login was revoked")
+        return Rotation(None, None, None, Message("gateway.refresh_reused"))
     if row.expires_at <= now:
-        return Rotation(None, None, None, "refresh token expired")
+        return Rotation(None, None, None, Message("gateway.refresh_expired"))
     return Rotation(row.id, row.nrp, row.family_id)
 
 

@@ -13,6 +13,7 @@ from importlib.resources import files
 from starlette.responses import Response
 
 from services.common.errors import NotFound
+from services.common.messages import Message
 
 ASSETS_PATH = "/docs-assets"
 _MEDIA_TYPES = {
@@ -33,6 +34,6 @@ def _asset(name: str) -> bytes:
 async def asset_response(name: str) -> Response:
     media_type = _MEDIA_TYPES.get(name)
     if media_type is None:
-        raise NotFound(f"no documentation asset {name!r}")
+        raise NotFound(Message("gateway.no_asset", name=repr(name)))
     content = await asyncio.to_thread(_asset, name)
     return Response(content, media_type=media_type, headers={"Cache-Control": _CACHE_CONTROL})

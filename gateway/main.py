@@ -28,6 +28,7 @@ from services.common.db import Database, install_database_error_handling
 from services.common.errors import UnhandledErrorMiddleware, install_problem_handlers, problem_response
 from services.common.health import Health, Readiness, instance_headers
 from services.common.logging import configure_logging
+from services.common.messages import Message
 from services.common.metrics import install_metrics
 from services.common.migrations import current_revision, head_revision
 from services.common.partner_events import asyncapi_document
@@ -169,13 +170,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def problem_type(request: Request, slug: str) -> Response:
         page = problem_page(slug)
         if page is None:
-            return problem_response(request, status=404, detail=f"no problem type {slug!r}")
+            return problem_response(
+                request, status=404, detail=Message("gateway.no_problem_type", slug=repr(slug))
+            )
         return HTMLResponse(page)
 
     async def forward(request: Request) -> Response:
         service = service_for_path(request.url.path)
         if service is None:
-            return problem_response(request, status=404, detail=f"no resource at {request.url.path}")
+            return problem_response(
+                request, status=404, detail=Message("gateway.no_resource", path=request.url.path)
+            )
         public = resource_of(request.url.path) in PUBLIC_RESOURCES
         principal = await authenticator.admit(request, public=public)
         request.state.principal = principal  # for the request metrics' principal kind

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.common.errors import problem_response
+from services.common.messages import Message
 
 _ENCODED_SEPARATORS = ("%2f", "%5c")
 _DOT_SEGMENTS = frozenset({".", ".."})
@@ -24,22 +25,22 @@ def path_refusal(raw_path: bytes) -> str | None:
     try:
         raw = raw_path.decode("ascii")
     except UnicodeDecodeError:
-        return "the path is not ASCII"
+        return Message("path.not_ascii")
     lowered = raw.lower()
     # Decode repeatedly: a double-encoded ``%252e`` becomes ``.`` at a later hop.
     decoded = lowered
     for _ in range(3):
         if any(separator in decoded for separator in _ENCODED_SEPARATORS) or "\\" in decoded:
-            return "the path contains an encoded slash or a backslash"
+            return Message("path.encoded_slash")
         if any(segment in _DOT_SEGMENTS for segment in decoded.split("/")):
-            return "the path contains a dot segment"
+            return Message("path.dot_segment")
         if "%00" in decoded or "\x00" in decoded:
-            return "the path contains a NUL byte"
+            return Message("path.nul")
         once = unquote(decoded)
         if once == decoded:
             return None
         decoded = once
-    return "the path is encoded too many times"
+    return Message("path.encoded_too_often")
 
 
 class PathGuardMiddleware:

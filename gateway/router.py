@@ -33,6 +33,7 @@ from gateway.schemas import (
 from gateway.tokens import issue_access_token
 from services.common.db import Database
 from services.common.http import UpstreamUnavailable
+from services.common.messages import Message
 from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import PRINCIPAL_HEADER, Principal, PrincipalKind, Scope, encode_principal
 from services.common.requestid import current_request_id
@@ -81,14 +82,14 @@ def _basic_client(request: Request) -> tuple[str, str] | None:
     try:
         client_id, sep, secret = base64.b64decode(value.strip(), validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        raise InvalidClient("malformed Basic credentials") from None
+        raise InvalidClient(Message("gateway.malformed_basic")) from None
     if not sep:
-        raise InvalidClient("malformed Basic credentials")
+        raise InvalidClient(Message("gateway.malformed_basic"))
     try:
         # The client id is looked up in the database: the same text rule as the form field.
         client_id = clean_text(unquote(client_id), max_length=64)
     except TextError:
-        raise InvalidClient("malformed Basic credentials") from None
+        raise InvalidClient(Message("gateway.malformed_basic")) from None
     return client_id, unquote(secret)
 
 
@@ -107,19 +108,19 @@ async def _officer_access(request: Request, nrp: str) -> dict[str, Any] | None:
             if response.status == 404:
                 return None
             if response.status != 200:
-                raise UpstreamUnavailable(f"the outreach service answered {response.status}")
+                raise UpstreamUnavailable(Message("gateway.outreach_answered", status=response.status))
             body: dict[str, Any] = await response.json(content_type=None)
             return body
     except (aiohttp.ClientError, TimeoutError, ValueError):
         raise UpstreamUnavailable(
-            "the outreach service is unavailable", headers={"Retry-After": "5"}
+            Message("gateway.outreach_unavailable"), headers={"Retry-After": "5"}
         ) from None
 
 
 async def _officer_principal(request: Request, nrp: str) -> Principal:
     access = await _officer_access(request, nrp)
     if access is None:
-        raise TokenError("invalid_grant", "no active officer has this NRP")
+        raise TokenError("invalid_grant", Message("officer.no_active_nrp"))
     return Principal(
         kind=PrincipalKind.officer,
         subject=str(access["officer_id"]),
@@ -140,7 +141,7 @@ def _officer_response(
 
 async def _password_grant(request: Request, username: str | None, password: str | None) -> TokenResponse:
     if not username or not password:
-        raise TokenError("invalid_request", "username (NRP) and password are required")
+        raise TokenError("invalid_request", Message("gateway.password_fields"))
     settings = _settings(request)
     authenticator = _authenticator(request)
     # Every limit is checked before argon2 runs: hashing is what an attacker would make us spend.
@@ -152,7 +153,7 @@ async def _password_grant(request: Request, username: str | None, password: str 
 
     if not await asyncio.to_thread(check):
         await authenticator.password_failed(request, username)
-        raise TokenError("invalid_grant", "wrong NRP or password")
+        raise TokenError("invalid_grant", Message("gateway.wrong_password"))
     principal = await _officer_principal(request, username)
 
     def store_refresh() -> str:
@@ -170,7 +171,7 @@ async def _client_credentials_grant(
     if basic is not None:
         client_id, client_secret = basic
     if not client_id or not client_secret:
-        raise InvalidClient("client_id and client_secret are required")
+        raise InvalidClient(Message("gateway.client_fields"))
     await _authenticator(request).check_login_rate(request, f"client:{client_id}")
 
     def verify() -> tuple[str, str] | None:
@@ -185,7 +186,9 @@ async def _client_credentials_grant(
     if scope:
         requested = set(scope.split())
         if not requested <= granted:
-            raise TokenError("invalid_scope", f"not granted to this client: {sorted(requested - granted)}")
+            raise TokenError(
+                "invalid_scope", Message("gateway.scope_not_granted", scopes=sorted(requested - granted))
+            )
         granted = requested
     settings = _settings(request)
     principal = Principal(
@@ -200,7 +203,7 @@ async def _client_credentials_grant(
 
 async def _refresh_grant(request: Request, refresh_token: str | None) -> TokenResponse:
     if not refresh_token:
-        raise TokenError("invalid_request", "refresh_token is required")
+        raise TokenError("invalid_request", Message("gateway.refresh_required"))
     await _authenticator(request).check_login_rate(request, "refresh")
 
     def inspect() -> credentials.Rotation:
@@ -222,7 +225,7 @@ async def _refresh_grant(request: Request, refresh_token: str | None) -> TokenRe
 
     successor = await asyncio.to_thread(spend)
     if successor is None:
-        raise TokenError("invalid_grant", "refresh token already used; the login was revoked")
+        raise TokenError("invalid_grant", Message("gateway.refresh_reused"))
     return _officer_response(settings, principal, rotation.nrp, successor)
 
 
@@ -270,7 +273,7 @@ async def token(
         return await _client_credentials_grant(request, client_id, client_secret, scope)
     if grant_type == "refresh_token":
         return await _refresh_grant(request, refresh_token)
-    raise TokenError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
+    raise TokenError("unsupported_grant_type", Message("gateway.grant_type", grant_type=repr(grant_type)))
 
 
 # --- API keys -------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from gateway.config import GatewaySettings
 from services.common.errors import problem_response
+from services.common.messages import Message
 from services.common.principal import PRINCIPAL_HEADER, PRINCIPAL_TTL, Principal, encode_principal
 from services.common.requestid import current_request_id
 
@@ -155,7 +156,7 @@ class Proxy:
             return problem_response(
                 request,
                 status=413,
-                detail=f"request body exceeds {self.settings.max_body_bytes} bytes",
+                detail=Message("gateway.body_too_large", limit=self.settings.max_body_bytes),
             )
         nominated = connection_tokens(request.headers.get("connection"))
         headers = {
@@ -187,23 +188,25 @@ class Proxy:
             return problem_response(
                 request,
                 status=503,
-                detail=f"the {service} service is unavailable",
+                detail=Message("gateway.service_unavailable", service=service),
                 headers={"Retry-After": "5"},
             )
         except (TimeoutError, aiohttp.ServerTimeoutError):
             return problem_response(
                 request,
                 status=504,
-                detail=f"the {service} service did not answer within {self.timeout.sock_read:g} s",
+                detail=Message(
+                    "gateway.service_timeout", service=service, seconds=f"{self.timeout.sock_read:g}"
+                ),
             )
         except aiohttp.ClientConnectionError:
             return problem_response(
                 request,
                 status=503,
-                detail=f"the {service} service is unavailable",
+                detail=Message("gateway.service_unavailable", service=service),
                 headers={"Retry-After": "5"},
             )
         except aiohttp.ClientError:
             return problem_response(
-                request, status=502, detail=f"the {service} service gave an invalid answer"
+                request, status=502, detail=Message("gateway.service_invalid_answer", service=service)
             )

@@ -14,6 +14,7 @@ import jwt
 
 from gateway.config import GatewaySettings
 from gateway.exceptions import InvalidCredential
+from services.common.messages import Message
 from services.common.principal import Principal, PrincipalKind
 
 ALGORITHM = "HS256"
@@ -55,9 +56,9 @@ def verify_access_token(token: str, settings: GatewaySettings) -> Principal:
             options={"require": ["exp", "iat", "sub", "iss", "aud"]},
         )
     except jwt.ExpiredSignatureError:
-        raise InvalidCredential("the access token has expired; refresh it") from None
+        raise InvalidCredential(Message("gateway.token_expired")) from None
     except jwt.PyJWTError:
-        raise InvalidCredential("invalid access token") from None
+        raise InvalidCredential(Message("gateway.invalid_token")) from None
     try:
         kind = PrincipalKind(claims["kind"])
         if claims.get("typ") != "access" or kind not in TOKEN_KINDS:
@@ -70,4 +71,4 @@ def verify_access_token(token: str, settings: GatewaySettings) -> Principal:
             name=claims.get("name"),
         )
     except (KeyError, ValueError, TypeError):
-        raise InvalidCredential("invalid access token") from None
+        raise InvalidCredential(Message("gateway.invalid_token")) from None

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Header
 
 from services.common.errors import PreconditionFailed
+from services.common.messages import Message
 
 IfMatchHeader = Annotated[
     str | None,
@@ -28,4 +29,4 @@ def check_if_match(if_match: str | None, version: int) -> None:
     current = etag(version)
     strong = current.removeprefix("W/")
     if current not in candidates and strong not in candidates:
-        raise PreconditionFailed(f"the resource changed (now {current}); GET it again and retry")
+        raise PreconditionFailed(Message("concurrency.changed", current=current))

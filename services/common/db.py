@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.errors import problem_response, unexpected_error_response
+from services.common.messages import Message as Text
 
 # Deterministic constraint names, so migrations can drop/alter them on every backend.
 NAMING_CONVENTION: dict[str, str] = {
@@ -234,8 +235,7 @@ async def _database_error_handler(request: Request, exc: Exception) -> JSONRespo
         request,
         status=503,
         slug="database-unavailable",
-        detail="the database is briefly unavailable (connection lost, deadlock or conflicting "
-        "transaction); retry the request, with the same Idempotency-Key where the operation takes one",
+        detail=Text("problem.database-unavailable"),
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 

@@ -8,8 +8,10 @@ it answers 500 with the request id and is logged with the traceback.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from http import HTTPStatus
+from typing import Any, ClassVar, TypedDict
 
 import structlog
 from fastapi import FastAPI, Request
@@ -18,9 +20,18 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as ASGIMessage
 
-from services.common.messages import preferred_language, title_for
+from services.common.messages import (
+    MESSAGES,
+    FieldList,
+    Message,
+    localise,
+    preferred_language,
+    title_for,
+    validation_reason,
+)
 from services.common.problems import problem_type_uri
 from services.common.requestid import current_request_id
 
@@ -55,10 +66,15 @@ class Problem(BaseModel):
 
 
 class ProblemError(Exception):
-    """An error a client should see: status, problem type and a human detail."""
+    """An error a client should see: status, problem type and a human detail.
+
+    ``detail`` (and each field ``reason``) is best a :class:`Message`, so it is answered in the caller's
+    language; a class's ``message_key`` is the detail used when none is given.
+    """
 
     status: int = 500
     slug: str = "internal-error"
+    message_key: ClassVar[str] = "problem.internal-error"
 
     def __init__(
         self,
@@ -70,8 +86,10 @@ class ProblemError(Exception):
         status: int | None = None,
         slug: str | None = None,
     ) -> None:
-        super().__init__(detail or self.slug)
-        self.detail = detail
+        if detail is None:
+            detail = Message(self.message_key)
+        super().__init__(detail)
+        self.detail: str | None = detail
         self.errors = list(errors) if errors else None
         self.headers = dict(headers) if headers else None
         self.extra = dict(extra) if extra else {}
@@ -83,36 +101,49 @@ class ProblemError(Exception):
 
 class BadRequest(ProblemError):
     status, slug = 400, "bad-request"
+    message_key = "problem.bad-request"
 
 
 class Unauthorized(ProblemError):
     status, slug = 401, "unauthorized"
+    message_key = "problem.unauthorized"
 
 
 class Forbidden(ProblemError):
     status, slug = 403, "forbidden"
+    message_key = "problem.forbidden"
 
 
 class NotFound(ProblemError):
     status, slug = 404, "not-found"
+    message_key = "problem.not-found"
 
 
 class Conflict(ProblemError):
     status, slug = 409, "conflict"
+    message_key = "problem.conflict"
 
 
 class PreconditionFailed(ProblemError):
     status, slug = 412, "precondition-failed"
+    message_key = "problem.precondition-failed"
 
 
 class ValidationProblem(ProblemError):
     """422 with per-field reasons; the shape validation errors of request bodies also take."""
 
     status, slug = 422, "validation-error"
+    message_key = "problem.validation-error"
 
     @classmethod
     def single(cls, field: str, reason: str, detail: str | None = None) -> ValidationProblem:
-        return cls(detail or f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
+        errors: list[FieldError] = [{"field": field, "reason": reason}]
+        return cls(detail or fields_summary(errors), errors=errors)
+
+
+def fields_summary(errors: Sequence[FieldError], limit: int = 5) -> Message:
+    """``field: reason; …`` of the first ``limit`` errors, each reason in the caller's language."""
+    return Message("problem.fields", fields=FieldList([(e["field"], e["reason"]) for e in errors[:limit]]))
 
 
 _SLUG_BY_STATUS = {
@@ -149,18 +180,19 @@ def problem_body(
     extra: Mapping[str, Any] | None = None,
     base_url: str | None = None,
 ) -> dict[str, Any]:
+    language = preferred_language(accept_language)
     body: dict[str, Any] = {
         "type": problem_type_uri(slug, base_url),
-        "title": title_for(slug, preferred_language(accept_language)),
+        "title": title_for(slug, language),
         "status": status,
-        "detail": detail,
+        "detail": localise(detail, language),
         "instance": instance,
         "request_id": current_request_id(),
     }
     if errors:
-        body["errors"] = [{"field": e["field"], "reason": e["reason"]} for e in errors]
+        body["errors"] = [{"field": e["field"], "reason": localise(e["reason"], language)} for e in errors]
     if extra:
-        body.update(extra)
+        body.update({k: localise(v, language) if isinstance(v, Message) else v for k, v in extra.items()})
     return body
 
 
@@ -182,17 +214,19 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
+    accept_language = request.headers.get("accept-language")
     body = problem_body(
         status=status,
         slug=slug or slug_for_status(status),
         detail=detail,
         instance=request.url.path,
-        accept_language=request.headers.get("accept-language"),
+        accept_language=accept_language,
         errors=errors,
         extra=extra,
         base_url=public_base_url(request),
     )
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_MEDIA_TYPE)
+    headers = {**(headers or {}), "Content-Language": preferred_language(accept_language)}
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
 _LOCATION_PREFIXES = {"body", "query", "path", "header", "cookie"}
@@ -206,10 +240,7 @@ def field_errors_from_validation(errors: Sequence[Any]) -> list[FieldError]:
         if loc and loc[0] in _LOCATION_PREFIXES and len(loc) > 1:
             loc = loc[1:]
         field = ".".join(loc) or "body"
-        reason = str(error.get("msg", "invalid value"))
-        if reason.startswith("Value error, "):
-            reason = reason[len("Value error, ") :]
-        result.append({"field": field, "reason": reason})
+        result.append({"field": field, "reason": validation_reason(error)})
     return result
 
 
@@ -229,13 +260,19 @@ async def _problem_error_handler(request: Request, exc: Exception) -> JSONRespon
 async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = field_errors_from_validation(exc.errors())
-    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
-    return problem_response(request, status=422, slug="validation-error", detail=detail, errors=errors)
+    return problem_response(
+        request, status=422, slug="validation-error", detail=fields_summary(errors), errors=errors
+    )
 
 
 async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else None
+    if detail is not None and f"http.{exc.status_code}" in MESSAGES:
+        with contextlib.suppress(ValueError):
+            if detail == HTTPStatus(exc.status_code).phrase:
+                # Starlette's default detail is the English reason phrase; answer it in the caller's language.
+                detail = Message(f"http.{exc.status_code}")
     return problem_response(request, status=exc.status_code, detail=detail, headers=exc.headers)
 
 
@@ -247,12 +284,12 @@ async def _stale_data_handler(request: Request, exc: Exception) -> JSONResponse:
         request,
         status=PreconditionFailed.status,
         slug=PreconditionFailed.slug,
-        detail="the resource changed since you read it; GET it again",
+        detail=Message("problem.stale-write"),
     )
 
 
 def _internal_error_detail() -> str:
-    return f"An unexpected error occurred; quote request id {current_request_id()} when reporting it."
+    return Message("problem.unexpected", request_id=current_request_id())
 
 
 async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -280,7 +317,7 @@ class UnhandledErrorMiddleware:
             return
         started = False
 
-        async def tracking_send(message: Message) -> None:
+        async def tracking_send(message: ASGIMessage) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True

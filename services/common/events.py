@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.db import UTCDateTime
 from services.common.errors import ProblemError, Unauthorized
+from services.common.messages import Message
 from services.common.timeutil import utcnow
 
 log = structlog.get_logger("sasar.events")
@@ -295,7 +296,7 @@ def relay_token(secret: str, *, ttl: dt.timedelta = dt.timedelta(minutes=5)) -> 
 
 def verify_relay_token(token: str | None, secret: str) -> None:
     if not token:
-        raise Unauthorized("internal events need the relay's token")
+        raise Unauthorized(Message("events.token_required"))
     try:
         jwt.decode(
             token,
@@ -306,7 +307,7 @@ def verify_relay_token(token: str | None, secret: str) -> None:
             options={"require": ["exp", "iat", "iss", "aud"]},
         )
     except jwt.PyJWTError:
-        raise Unauthorized("invalid relay token") from None
+        raise Unauthorized(Message("events.invalid_token")) from None
 
 
 # --- receiver --------------------------------------------------------------------------------------

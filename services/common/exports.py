@@ -33,6 +33,7 @@ from fastapi import Header, Query
 from fastapi.responses import StreamingResponse
 
 from services.common.errors import ProblemError
+from services.common.messages import Message
 
 CSV_MEDIA_TYPE = "text/csv"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -101,8 +102,8 @@ def choose_format(requested: ExportFormat | None, accept: str | None) -> ExportF
         if media in (CSV_MEDIA_TYPE, "text/*", "*/*"):
             return ExportFormat.csv
     raise NotAcceptable(
-        f"exports are {CSV_MEDIA_TYPE} or {XLSX_MEDIA_TYPE}; choose one with Accept or ?format=csv|xlsx",
-        errors=[{"field": "Accept", "reason": "neither text/csv nor the XLSX media type is acceptable"}],
+        Message("export.not_acceptable", csv=CSV_MEDIA_TYPE, xlsx=XLSX_MEDIA_TYPE),
+        errors=[{"field": "Accept", "reason": Message("export.not_acceptable_reason")}],
     )
 
 
@@ -182,9 +183,7 @@ def _write_xlsx(
 
 def _check_size(count: int) -> None:
     if count > MAX_EXPORT_ROWS:
-        raise ExportTooLarge(
-            f"an export holds at most {MAX_EXPORT_ROWS:,} rows; narrow it with its filters, e.g. village_code"
-        )
+        raise ExportTooLarge(Message("export.too_large", limit=MAX_EXPORT_ROWS))
 
 
 def _chunks(spool: IO[bytes]) -> Iterator[bytes]:

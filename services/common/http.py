@@ -13,6 +13,7 @@ import httpx
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from services.common.errors import ProblemError
+from services.common.messages import Message, current_language
 from services.common.principal import PRINCIPAL_HEADER, Principal, encode_principal
 from services.common.requestid import current_request_id
 
@@ -49,13 +50,17 @@ class ServiceClient:
         request_id = current_request_id()
         if request_id:
             headers["X-Request-Id"] = request_id
+        # The other service answers problems in our caller's language, so forwarded details match ours.
+        headers["Accept-Language"] = current_language()
         headers.update(kwargs.pop("headers", {}) or {})
         try:
             response = self._send(method, path, headers, **kwargs)
         except httpx.TransportError:
-            raise UpstreamUnavailable(f"the {self.service} service is unavailable") from None
+            raise UpstreamUnavailable(Message("gateway.service_unavailable", service=self.service)) from None
         if response.status_code >= 500:
-            raise UpstreamUnavailable(f"the {self.service} service failed ({response.status_code})")
+            raise UpstreamUnavailable(
+                Message("upstream.failed", service=self.service, status=response.status_code)
+            )
         return response
 
     def raise_problem(self, response: httpx.Response) -> None:
@@ -66,7 +71,7 @@ class ServiceClient:
             body = {}
         slug = str(body.get("type", "/problems/bad-request")).rsplit("/", 1)[-1]
         raise UpstreamProblem(
-            body.get("detail") or f"{self.service} refused the request",
+            body.get("detail") or Message("upstream.refused", service=self.service),
             errors=body.get("errors"),
             status=response.status_code,
             slug=slug,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from services.common.db import UTCDateTime
 from services.common.errors import Conflict, ValidationProblem
+from services.common.messages import Message
 from services.common.principal import Principal
 from services.common.timeutil import utcnow
 
@@ -95,13 +96,11 @@ def claim(session: Session, table: Table, *, scope: str, key: str, print_: str) 
                 select(table).where(table.c.scope == scope, table.c.key == key)
             ).first()
             if existing is None:
-                raise Conflict("a request with this Idempotency-Key is in progress; retry shortly") from None
+                raise Conflict(Message("idempotency.in_progress")) from None
     if existing.fingerprint != print_:
-        raise ValidationProblem.single(
-            "Idempotency-Key", "this key was already used with a different request body"
-        )
+        raise ValidationProblem.single("Idempotency-Key", Message("idempotency.other_body"))
     if existing.status_code is None:
-        raise Conflict("a request with this Idempotency-Key is in progress; retry shortly")
+        raise Conflict(Message("idempotency.in_progress"))
     return StoredResponse(existing.status_code, json.loads(existing.response_body or "null"))
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.common.errors import ValidationProblem
+from services.common.messages import Message
 from services.common.text import is_clean
 
 T = TypeVar("T")
@@ -77,11 +78,11 @@ def decode_cursor(
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
-        raise ValidationProblem.single("cursor", "malformed cursor") from None
+        raise ValidationProblem.single("cursor", Message("pagination.malformed_cursor")) from None
     if not isinstance(values, list) or len(values) != len(columns):
-        raise ValidationProblem.single("cursor", "malformed cursor")
+        raise ValidationProblem.single("cursor", Message("pagination.malformed_cursor"))
     if not all(_accepts(column)(value) for column, value in zip(columns, values, strict=True)):
-        raise ValidationProblem.single("cursor", "malformed cursor")
+        raise ValidationProblem.single("cursor", Message("pagination.malformed_cursor"))
     return values
 
 

@@ -19,6 +19,7 @@ import jwt
 from fastapi import Request
 
 from services.common.errors import Forbidden, Unauthorized
+from services.common.messages import Message
 
 PRINCIPAL_HEADER = "X-Sasar-Principal"
 PRINCIPAL_ISSUER = "sasar-gateway"
@@ -76,11 +77,11 @@ class Principal:
 
     def require_scope(self, scope: str) -> None:
         if not self.has_scope(scope):
-            raise Forbidden(f"this action needs an internal client with scope {scope}")
+            raise Forbidden(Message("access.needs_scope", scope=scope))
 
     def require_kind(self, *kinds: PrincipalKind) -> None:
         if self.kind not in kinds:
-            raise Forbidden(f"{self.kind.value} callers may not perform this action")
+            raise Forbidden(Message("access.kind_refused", kind=self.kind.value))
 
 
 def encode_principal(
@@ -121,7 +122,7 @@ def decode_principal(token: str, secret: str) -> Principal:
             name=claims.get("name"),
         )
     except (jwt.PyJWTError, KeyError, ValueError, TypeError):
-        raise Unauthorized("missing or invalid principal: call Sasar through the gateway") from None
+        raise Unauthorized(Message("access.invalid_principal")) from None
 
 
 def _strings(values: Iterable[Any]) -> list[str]:
@@ -135,7 +136,7 @@ def principal_from_request(request: Request) -> Principal:
         return cached
     token = request.headers.get(PRINCIPAL_HEADER)
     if not token:
-        raise Unauthorized("missing principal: call Sasar through the gateway")
+        raise Unauthorized(Message("access.missing_principal"))
     principal = decode_principal(token, request.app.state.settings.internal_secret.get_secret_value())
     request.state.principal = principal
     return principal
@@ -145,5 +146,5 @@ def authenticated_principal(request: Request) -> Principal:
     """Any verified caller except anonymous ones."""
     principal = principal_from_request(request)
     if principal.kind is PrincipalKind.anonymous:
-        raise Unauthorized("authentication required")
+        raise Unauthorized(Message("access.authentication_required"))
     return principal

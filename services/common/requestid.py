@@ -11,6 +11,8 @@ from contextvars import ContextVar
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.common.messages import reset_request_language, set_request_language
+
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _request_id: ContextVar[str | None] = ContextVar("sasar_request_id", default=None)
@@ -44,13 +46,15 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = None
+        incoming = accept_language = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
-                break
+            elif name == b"accept-language":
+                accept_language = value.decode("latin-1")
         request_id = accept_request_id(incoming)
         token = _request_id.set(request_id)
+        language_token = set_request_language(accept_language)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status_holder = {"status": 500}
@@ -76,3 +80,4 @@ class RequestIdMiddleware:
             )
             structlog.contextvars.unbind_contextvars("request_id")
             _request_id.reset(token)
+            reset_request_language(language_token)

@@ -29,6 +29,8 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+from services.common.messages import Message
+
 NORMALISATION: Final = "NFC"
 # Category Cc (C0, DEL, C1) and surrogates; the multiline form lets tab, LF and CR through.
 _REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -36,7 +38,7 @@ _REFUSED_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udf
 
 
 class TextError(ValueError):
-    """Why a string was refused; ``str(error)`` is the reason shown to the client."""
+    """Why a string was refused: a :class:`Message` (``str(error)`` is its English form)."""
 
 
 def _describe(char: str) -> str:
@@ -57,16 +59,18 @@ def clean_text(
     if found is not None:
         char = found.group()
         if "\ud800" <= char <= "\udfff":
-            raise TextError("must be valid Unicode text (a lone surrogate was sent)")
-        allowed = " (tab and line breaks are allowed)" if multiline else ""
-        raise TextError(f"must not contain control characters ({_describe(char)} found){allowed}")
+            raise TextError(Message("text.lone_surrogate"))
+        key = "text.control_character_multiline" if multiline else "text.control_character"
+        raise TextError(Message(key, char=_describe(char)))
     stored = unicodedata.normalize(NORMALISATION, value).strip()
     if len(stored) < min_length:
-        raise TextError("must not be empty" if min_length == 1 else f"at least {min_length} characters")
+        raise TextError(
+            Message("text.empty") if min_length == 1 else Message("text.too_short", min_length=min_length)
+        )
     if len(stored) > max_length:
-        raise TextError(f"at most {max_length} characters")
+        raise TextError(Message("text.too_long", max_length=max_length))
     if pattern is not None and re.search(pattern, stored) is None:  # re caches the compiled pattern
-        raise TextError(pattern_reason or f"must match the pattern {pattern}")
+        raise TextError(pattern_reason or Message("text.pattern", pattern=pattern))
     return stored
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from zoneinfo import ZoneInfo
 
+from services.common.messages import Message
 from services.common.wilayah import timezone_name
 
 
@@ -43,5 +44,5 @@ def today_in_area(code: str, *, now: dt.datetime | None = None) -> dt.date:
 
 def require_aware(moment: dt.datetime, field: str = "datetime") -> dt.datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{field} must carry a UTC offset (RFC 3339), e.g. 2026-12-01T09:00:00+07:00")
+        raise ValueError(Message("time.needs_offset", field=field))
     return moment

@@ -18,6 +18,8 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
+from services.common.messages import Message
+
 AREA_CODE_PATTERN = r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$"
 VILLAGE_CODE_PATTERN = r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$"
 _AREA_CODE = re.compile(AREA_CODE_PATTERN)
@@ -89,7 +91,7 @@ def provinces_by_zone() -> dict[str, frozenset[str]]:
 def validate_area_code(code: str) -> AreaLevel:
     """The level of a well-formed code; :class:`InvalidAreaCode` for anything else."""
     if not _AREA_CODE.match(code):
-        raise InvalidAreaCode(code, "area code must look like PP, PP.RR, PP.RR.DD or PP.RR.DD.VVVV (digits)")
+        raise InvalidAreaCode(code, Message("area.malformed"))
     return _LEVEL_BY_LENGTH[len(code)]
 
 
@@ -117,14 +119,14 @@ def timezone_name(code: str) -> str:
     try:
         return _ZONES[code[:2]][0]
     except KeyError:
-        raise InvalidAreaCode(code, f"no time zone known for province {code[:2]}") from None
+        raise InvalidAreaCode(code, Message("area.no_time_zone", province=code[:2])) from None
 
 
 def zone_abbreviation(code: str) -> str:
     try:
         return _ZONES[code[:2]][1]
     except KeyError:
-        raise InvalidAreaCode(code, f"no time zone known for province {code[:2]}") from None
+        raise InvalidAreaCode(code, Message("area.no_time_zone", province=code[:2])) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +171,7 @@ def is_known_village(code: str) -> bool:
 def check_village_code(code: str) -> str | None:
     """Reason why ``code`` is not a usable village code, or ``None`` when it is one."""
     if not is_village_code(code):
-        return "village code must look like PP.RR.DD.VVVV"
+        return Message("area.village_malformed")
     if not is_known_village(code):
-        return "unknown village code"
+        return Message("area.unknown_village")
     return None

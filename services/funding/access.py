@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from services.common.errors import Forbidden, NotFound
+from services.common.messages import Message
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.funding.dependencies import CurrentPrincipal
 
@@ -26,15 +27,13 @@ def require_reader(principal: Principal) -> None:
         return
     if principal.is_internal and any(principal.has_scope(s) for s in READ_SCOPES):
         return
-    raise Forbidden(
-        "funding data needs a village key or an internal client with funding:admin or reports:read"
-    )
+    raise Forbidden(Message("funding.access"))
 
 
 def require_writer(principal: Principal, village_code: str | None = None) -> None:
     if principal.kind is PrincipalKind.village:
         if village_code is not None and not principal.can_access_village(village_code):
-            raise Forbidden("a village key may only act for its own village")
+            raise Forbidden(Message("funding.own_village"))
         return
     principal.require_scope(ADMIN_SCOPE)
 
@@ -46,13 +45,13 @@ def require_admin(principal: Principal) -> None:
 def require_internal_reader(principal: Principal) -> None:
     """Billing runs span every village, so village keys never see them."""
     if not (principal.is_internal and any(principal.has_scope(s) for s in READ_SCOPES)):
-        raise Forbidden("billing runs are visible to internal clients with funding:admin or reports:read")
+        raise Forbidden(Message("funding.billing_runs_access"))
 
 
 def require_village_reader(principal: Principal, village_code: str) -> None:
     require_reader(principal)
     if not principal.can_access_village(village_code):
-        raise NotFound(f"village {village_code} not found")
+        raise NotFound(Message("funding.village_not_found", village_code=village_code))
 
 
 def _reader(principal: CurrentPrincipal) -> Principal:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import ValidationProblem
 from services.common.events import EventType
+from services.common.messages import Message
 from services.common.principal import Principal
 from services.common.timeutil import today_in_area, utcnow
 from services.common.wilayah import VillageKind, check_village_code, village_kind
@@ -93,10 +94,15 @@ def validate_terms(terms: AgreementTerms) -> tuple[int, int, bool]:
         allowed = SOURCES_BY_KIND.get(kind) if kind else None
         if allowed is not None and terms.source not in allowed:
             errors.append(
-                {"field": "source", "reason": f"a {kind} may fund from {', '.join(sorted(allowed))} only"}
+                {
+                    "field": "source",
+                    "reason": Message(
+                        "funding.sources_for_kind", kind=kind, sources=", ".join(sorted(allowed))
+                    ),
+                }
             )
     if terms.source not in {s.value for s in FundingSource} - {"self_pay"}:
-        errors.append({"field": "source", "reason": "must be dana_desa, apbd_kelurahan, csr or other"})
+        errors.append({"field": "source", "reason": Message("funding.source_values")})
     periods: dict[str, Period] = {}
     for field in ("start_period", "end_period"):
         try:
@@ -105,17 +111,19 @@ def validate_terms(terms: AgreementTerms) -> tuple[int, int, bool]:
             errors.append({"field": field, "reason": exc.reason})
             continue
         if periods[field].year != terms.fiscal_year:
-            errors.append({"field": field, "reason": f"must lie in fiscal year {terms.fiscal_year}"})
+            errors.append({"field": field, "reason": Message("funding.fiscal_year", year=terms.fiscal_year)})
     if len(periods) == 2 and periods["end_period"] < periods["start_period"]:
-        errors.append({"field": "end_period", "reason": "must not be before start_period"})
+        errors.append({"field": "end_period", "reason": Message("funding.end_before_start")})
     programs = set(terms.programs)
     unknown = programs - {p.value for p in Program}
     if unknown:
-        errors.append({"field": "programs", "reason": f"unknown programmes {sorted(unknown)}"})
+        errors.append(
+            {"field": "programs", "reason": Message("funding.unknown_programmes", programmes=sorted(unknown))}
+        )
     if not {"JKK", "JKM"} <= programs:
-        errors.append({"field": "programs", "reason": "JKK and JKM are required"})
+        errors.append({"field": "programs", "reason": Message("funding.jkk_jkm_required")})
     if errors:
-        raise ValidationProblem("the agreement terms are invalid", errors=errors)  # type: ignore[arg-type]
+        raise ValidationProblem(Message("funding.terms_invalid"), errors=errors)  # type: ignore[arg-type]
     return period_index(periods["start_period"]), period_index(periods["end_period"]), "JHT" in programs
 
 
@@ -145,7 +153,7 @@ def create_agreement(session: Session, terms: AgreementTerms) -> FundingAgreemen
 def get_agreement(session: Session, principal: Principal, agreement_id: int) -> FundingAgreement:
     agreement = session.get(FundingAgreement, agreement_id)
     if agreement is None or not principal.can_access_village(agreement.village_code):
-        raise AgreementNotFound(f"funding agreement {agreement_id} not found")
+        raise AgreementNotFound(Message("funding.agreement_not_found", agreement_id=agreement_id))
     return agreement
 
 
@@ -161,10 +169,10 @@ def lock_agreement(session: Session, agreement: FundingAgreement) -> None:
 def update_terms(session: Session, agreement: FundingAgreement, changes: dict[str, Any]) -> FundingAgreement:
     """Apply a PATCH: periods and programmes only while draft; the others at any time before the end."""
     if agreement.status == AgreementStatus.ended:
-        raise InvalidState("an ended agreement cannot be changed")
+        raise InvalidState(Message("funding.agreement_ended"))
     draft_only = {"start_period", "end_period", "programs", "source"} & changes.keys()
     if draft_only and agreement.status != AgreementStatus.draft:
-        raise InvalidState(f"{', '.join(sorted(draft_only))} can only change while the agreement is a draft")
+        raise InvalidState(Message("funding.draft_only", fields=", ".join(sorted(draft_only))))
     current = agreement_view(session, agreement)
     merged = AgreementTerms(
         village_code=agreement.village_code,
@@ -193,7 +201,7 @@ def activate(session: Session, agreement: FundingAgreement) -> FundingAgreement:
         AgreementStatus,
         agreement.status,
         AgreementStatus.active,
-        f"only a draft agreement can be activated (this one is {agreement.status})",
+        Message("funding.only_draft_activated", status=agreement.status),
     )
     agreement.updated_at = utcnow()
     session.flush()
@@ -206,7 +214,7 @@ def end_agreement(session: Session, agreement: FundingAgreement) -> FundingAgree
         AgreementStatus,
         agreement.status,
         AgreementStatus.ended,
-        f"only an active agreement can be ended (this one is {agreement.status})",
+        Message("funding.only_active_ended", status=agreement.status),
     )
     agreement.updated_at = utcnow()
     session.flush()
@@ -372,10 +380,10 @@ def add_members(
 ) -> list[MemberResult]:
     """Add workers to the roster, each checked against the registry and the remaining budget."""
     if agreement.status == "ended":
-        raise InvalidState("an ended agreement takes no new members")
+        raise InvalidState(Message("funding.ended_no_members"))
     first_idx = joining_month(agreement)
     if first_idx > agreement.end_idx:
-        raise InvalidState("the agreement's last month is over: it takes no new members")
+        raise InvalidState(Message("funding.last_month_over"))
     lock_agreement(session, agreement)
     results: dict[str, MemberResult] = {}
     fetched: list[RegistryWorker] = []
@@ -408,21 +416,20 @@ def add_members(
             results[worker_id] = MemberResult(worker_id, "unchanged")
             continue
         if worker_id in elsewhere:
-            reason = f"already funded by agreement {elsewhere[worker_id]} this fiscal year"
+            reason = Message("roster.funded_elsewhere", agreement_id=elsewhere[worker_id])
             results[worker_id] = MemberResult(worker_id, "rejected", reason)
             continue
         worker = directory.fetch_worker(worker_id)
         if worker is None:
-            results[worker_id] = MemberResult(worker_id, "rejected", "unknown worker")
+            results[worker_id] = MemberResult(worker_id, "rejected", Message("roster.unknown_worker"))
         elif worker.village_code != agreement.village_code:
-            results[worker_id] = MemberResult(worker_id, "rejected", "not a worker of this village")
+            results[worker_id] = MemberResult(worker_id, "rejected", Message("roster.other_village"))
         elif worker.status in UNBILLABLE_STATUSES:
-            results[worker_id] = MemberResult(worker_id, "rejected", f"worker is {worker.status}")
-        elif temporary_id_overdue(worker):
-            reason = (
-                f"temporary id expired on {worker.temporary_id_expires_on}: "
-                "register the worker's NIK before rostering"
+            results[worker_id] = MemberResult(
+                worker_id, "rejected", Message("registry.worker_is", status=worker.status)
             )
+        elif temporary_id_overdue(worker):
+            reason = Message("roster.temporary_expired", date=worker.temporary_id_expires_on)
             results[worker_id] = MemberResult(worker_id, "rejected", reason)
         else:
             fetched.append(worker)
@@ -439,13 +446,13 @@ def add_members(
             results[worker_id] = MemberResult(
                 worker_id,
                 "rejected",
-                f"over the remaining budget by Rp{cost - remaining:,}",
+                Message("roster.over_budget", excess=cost - remaining),
                 cost_idr=cost,
                 over_budget_by_idr=cost - remaining,
             )
             continue
         if not claim_months(session, agreement, worker_id, first_idx):
-            reason = "already funded by another agreement in these months"
+            reason = Message("roster.months_taken")
             results[worker_id] = MemberResult(worker_id, "rejected", reason)
             continue
         remaining -= cost
@@ -551,9 +558,7 @@ def remove_member(
     """
     today = today_in_area(agreement.village_code)
     if effective_date < today and not may_backdate:
-        raise ValidationProblem.single(
-            "effective_date", "a village ends a membership from today on; an earlier date needs funding:admin"
-        )
+        raise ValidationProblem.single("effective_date", Message("funding.backdate"))
     effective_idx = period_index(Period.of(effective_date))
     lock_agreement(session, agreement)
     member = session.scalars(
@@ -564,7 +569,7 @@ def remove_member(
         )
     ).first()
     if member is None:
-        raise AgreementNotFound(f"worker {worker_id} is not on this agreement's roster")
+        raise AgreementNotFound(Message("funding.not_on_roster", worker_id=worker_id))
     member.status = check_transition(MemberStatus, member.status, MemberStatus.removed)
     member.removed_at = utcnow()
     member.last_period_idx = effective_idx

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from services.common.db import UTCDateTime
 from services.common.errors import NotFound, ValidationProblem
+from services.common.messages import Message
 from services.common.timeutil import utcnow
 from services.funding import invoices
 from services.funding.agreements import committed_by_agreement
@@ -308,15 +309,15 @@ def back_bill(
     kept as a ``back_billing`` run with its reason); refused past the budget unless the agreement allows."""
     p = period_index(period)
     if agreement.status != "active":
-        raise InvalidState(f"only an active agreement is billed (this one is {agreement.status})")
+        raise InvalidState(Message("funding.only_active_billed", status=agreement.status))
     if not agreement.start_idx <= p <= agreement.end_idx:
-        raise ValidationProblem.single("period", "must lie within the agreement's months")
+        raise ValidationProblem.single("period", Message("funding.within_months"))
     result = run_billing(session, period, actor=actor, back_billing=BackBilling(agreement.id, reason))
     committed = committed_by_agreement(session, [agreement.id]).get(agreement.id, 0)
     if committed > agreement.budget_ceiling_idr and not agreement.allow_over_budget:
         raise ValidationProblem.single(
             "period",
-            f"back-billing this month exceeds the budget by Rp{committed - agreement.budget_ceiling_idr:,}",
+            Message("funding.back_billing_budget", excess=committed - agreement.budget_ceiling_idr),
         )
     return result
 
@@ -340,5 +341,5 @@ def mark_overdue(session: Session, as_of: dt.date) -> int:
 def get_run(session: Session, run_id: int) -> BillingRun:
     run = session.get(BillingRun, run_id)
     if run is None:
-        raise NotFound(f"billing run {run_id} not found")
+        raise NotFound(Message("funding.billing_run_not_found", run_id=run_id))
     return run

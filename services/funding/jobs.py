@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.common import jobs
 from services.common.errors import Forbidden, NotFound
+from services.common.messages import Message
 from services.common.principal import Principal
 from services.common.worker import JobContext, JobFailed, JobService
 from services.funding import billing, reports
@@ -110,10 +111,10 @@ SERVICE = JobService(
 def get_job(session: Session, principal: Principal, job_id: str) -> jobs.Job:
     """Funding's jobs are runs over every village: internal readers only."""
     if not (principal.is_internal and any(principal.has_scope(s) for s in READ_SCOPES)):
-        raise Forbidden("funding jobs are visible to internal clients with funding:admin or reports:read")
+        raise Forbidden(Message("funding.jobs_access"))
     job = jobs.get_job(session, jobs_table, job_id)
     if job is None:
-        raise NotFound(f"job {job_id} not found")
+        raise NotFound(Message("jobs.not_found", job_id=job_id))
     return job
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict, ValidationProblem
+from services.common.messages import Message
 from services.common.principal import Principal
 from services.common.timeutil import utcnow
 from services.funding.events import fully_paid_workers, publish_payment_received
@@ -48,7 +49,7 @@ def get_invoice(session: Session, principal: Principal, invoice_id: int, *, lock
         statement = statement.with_for_update().execution_options(populate_existing=True)
     invoice = session.scalars(statement).first()
     if invoice is None or not principal.can_access_village(invoice.village_code):
-        raise InvoiceNotFound(f"invoice {invoice_id} not found")
+        raise InvoiceNotFound(Message("funding.invoice_not_found", invoice_id=invoice_id))
     return invoice
 
 
@@ -66,7 +67,7 @@ def lock_invoices(session: Session, principal: Principal, invoice_ids: Sequence[
     found = {row.id: row for row in rows if principal.can_access_village(row.village_code)}
     for invoice_id in wanted:
         if invoice_id not in found:
-            raise InvoiceNotFound(f"invoice {invoice_id} not found")
+            raise InvoiceNotFound(Message("funding.invoice_not_found", invoice_id=invoice_id))
     return [found[i] for i in wanted]
 
 
@@ -112,8 +113,8 @@ def settle_statuses(
 
 def _over_payment(due: int) -> ValidationProblem:
     return ValidationProblem(
-        f"over-payment: the invoices have Rp{due:,} outstanding",
-        errors=[{"field": "amount_idr", "reason": f"must not exceed the outstanding Rp{due:,}"}],
+        Message("funding.over_payment", due=due),
+        errors=[{"field": "amount_idr", "reason": Message("funding.max_outstanding", due=due)}],
         extra={"outstanding_idr": due},
     )
 
@@ -139,10 +140,12 @@ def record_payment(session: Session, principal: Principal, request: PaymentReque
     invoices = lock_invoices(session, principal, request.invoice_ids)
     villages = {invoice.village_code for invoice in invoices}
     if len(villages) > 1:
-        raise ValidationProblem.single("invoice_ids", "one SP2D pays invoices of one village only")
+        raise ValidationProblem.single("invoice_ids", Message("funding.one_village_sp2d"))
     for invoice in invoices:
         if invoice.status not in PAYABLE_STATUSES:
-            raise InvalidState(f"invoice {invoice.number} is {invoice.status} and takes no payment")
+            raise InvalidState(
+                Message("funding.invoice_takes_no_payment", number=invoice.number, status=invoice.status)
+            )
     plan = plan_allocations(invoices, request.amount_idr)
     payment = Payment(
         invoice_id=plan[0][0].id,
@@ -160,7 +163,9 @@ def record_payment(session: Session, principal: Principal, request: PaymentReque
             session.flush()
     except IntegrityError:
         raise Conflict(
-            f"SP2D reference {request.reference!r} is already recorded for village {payment.village_code}"
+            Message(
+                "funding.duplicate_sp2d", reference=repr(request.reference), village_code=payment.village_code
+            )
         ) from None
     paid_before = {invoice.id: fully_paid_workers(session, invoice.id) for invoice, _ in plan}
     for invoice, amount in plan:
@@ -211,7 +216,7 @@ def pays_invoice(invoice_id: int) -> ColumnElement[bool]:
 
 def void_invoice(session: Session, principal: Principal, invoice_id: int) -> Invoice:
     invoice = get_invoice(session, principal, invoice_id, lock=True)
-    refusal = f"invoice {invoice.number} is {invoice.status}: only an unpaid invoice can be voided"
+    refusal = Message("funding.void_unpaid_only", number=invoice.number, status=invoice.status)
     if invoice.paid_idr > 0:
         raise InvalidState(refusal)
     invoice.status = check_transition(InvoiceStatus, invoice.status, InvoiceStatus.void, refusal)

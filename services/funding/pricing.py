@@ -24,6 +24,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Self, TypeVar, assert_never
 
+from services.common.messages import Message, Phrase
+
 __all__ = [
     "GOVERNMENT_PAID_SOURCES",
     "TRANSPORT_OCCUPATIONS",
@@ -108,9 +110,9 @@ _PERIOD_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 def _require_int(field: str, value: object, *, minimum: int = 0) -> int:
     # bool is an int subclass and Decimal/float would silently bring non-integer money in; refuse both.
     if type(value) is not int:
-        raise PricingError(field, f"must be an integer, got {type(value).__name__}")
+        raise PricingError(field, Message("pricing.integer", type=type(value).__name__))
     if value < minimum:
-        raise PricingError(field, f"must be at least {minimum}, got {value}")
+        raise PricingError(field, Message("pricing.at_least", minimum=minimum, value=value))
     return value
 
 
@@ -130,16 +132,16 @@ class Period:
         _require_int("period", self.year)
         _require_int("period", self.month)
         if not MIN_YEAR <= self.year <= MAX_YEAR:
-            raise PricingError("period", f"year must be {MIN_YEAR}-{MAX_YEAR}, got {self.year}")
+            raise PricingError("period", Message("pricing.year", low=MIN_YEAR, high=MAX_YEAR, year=self.year))
         if not 1 <= self.month <= 12:
-            raise PricingError("period", f"month must be 1-12, got {self.month}")
+            raise PricingError("period", Message("pricing.month", month=self.month))
 
     @classmethod
     def parse(cls, value: str, *, field: str = "period") -> Self:
         """Parse ``"YYYY-MM"`` (zero-padded month); ``field`` is reported in the :class:`PricingError`."""
         match = _PERIOD_RE.fullmatch(value) if isinstance(value, str) else None
         if match is None:
-            raise PricingError(field, f"must be a month written YYYY-MM, got {value!r}")
+            raise PricingError(field, Message("pricing.period_format", value=repr(value)))
         try:
             return cls(int(match[1]), int(match[2]))
         except PricingError as exc:
@@ -200,15 +202,15 @@ class Discount:
     def __post_init__(self) -> None:
         _require_int("percent_payable", self.percent_payable)
         if self.percent_payable > 100:
-            raise PricingError("percent_payable", f"must be 0-100, got {self.percent_payable}")
+            raise PricingError("percent_payable", Message("pricing.percent", value=self.percent_payable))
         if self.end < self.start:
-            raise PricingError("end", f"discount {self.name!r} ends before it starts")
+            raise PricingError("end", Message("pricing.discount_ends_early", name=repr(self.name)))
         if not self.programs:
-            raise PricingError("programs", f"discount {self.name!r} covers no programme")
+            raise PricingError("programs", Message("pricing.discount_no_programme", name=repr(self.name)))
         # JHT is the worker's own savings: reducing what goes in would reduce their balance, so it is
         # never discounted. Refusing such a row at load time beats silently ignoring it.
         if Program.JHT in self.programs:
-            raise PricingError("programs", f"discount {self.name!r} must not cover JHT")
+            raise PricingError("programs", Message("pricing.discount_jht", name=repr(self.name)))
 
     def applies(
         self, *, program: Program, period: Period, occupation: Occupation, funding_source: FundingSource
@@ -254,16 +256,16 @@ class RateSchedule:
         ):
             _require_int(field, getattr(self, field))
         if self.min_income_idr > self.max_income_idr:
-            raise PricingError("min_income_idr", "must not exceed max_income_idr")
+            raise PricingError("min_income_idr", Message("pricing.min_over_max_income"))
         if self.jkk_min_idr > self.jkk_max_idr:
-            raise PricingError("jkk_min_idr", "must not exceed jkk_max_idr")
+            raise PricingError("jkk_min_idr", Message("pricing.min_over_max_jkk"))
         for field in ("jkk_rate_bp", "jht_rate_bp"):
             if getattr(self, field) > BASIS_POINTS:
-                raise PricingError(field, f"must not exceed {BASIS_POINTS} (100 %)")
+                raise PricingError(field, Message("pricing.max_basis_points", limit=BASIS_POINTS))
         if self.effective_to is not None and self.effective_to < self.effective_from:
-            raise PricingError("effective_to", "must not be before effective_from")
+            raise PricingError("effective_to", Message("pricing.to_before_from"))
         if not isinstance(self.discounts, tuple):
-            raise PricingError("discounts", "must be a tuple")
+            raise PricingError("discounts", Message("pricing.tuple"))
 
     def covers(self, period: Period) -> bool:
         return self.effective_from <= period and (self.effective_to is None or period <= self.effective_to)
@@ -293,11 +295,11 @@ def schedule_for(schedules: Sequence[RateSchedule], period: Period) -> RateSched
     """The schedule in force for ``period``; :class:`PricingError` if none, or if several overlap."""
     matching = [schedule for schedule in schedules if schedule.covers(period)]
     if not matching:
-        raise PricingError("period", f"no rate schedule is in force for {period}")
+        raise PricingError("period", Message("pricing.no_schedule", period=period))
     if len(matching) > 1:
         # Overlapping rows are a data error; guessing which one wins would misprice silently.
         ids = ", ".join(schedule.id for schedule in matching)
-        raise PricingError("period", f"several rate schedules are in force for {period}: {ids}")
+        raise PricingError("period", Message("pricing.several_schedules", period=period, ids=ids))
     return matching[0]
 
 
@@ -311,7 +313,7 @@ def _coerce(kind: type[_E], field: str, value: object) -> _E:
             raise ValueError(value)
         return kind(value)
     except ValueError:
-        raise PricingError(field, f"unknown value {value!r}") from None
+        raise PricingError(field, Message("pricing.unknown_value", value=repr(value))) from None
 
 
 def _check_income(schedule: RateSchedule, declared_income_idr: int) -> int:
@@ -319,8 +321,12 @@ def _check_income(schedule: RateSchedule, declared_income_idr: int) -> int:
     if not schedule.min_income_idr <= income <= schedule.max_income_idr:
         raise PricingError(
             "declared_income_idr",
-            f"must be between Rp{schedule.min_income_idr:,} and Rp{schedule.max_income_idr:,}, "
-            f"got Rp{income:,}",
+            Message(
+                "pricing.income_range",
+                low=schedule.min_income_idr,
+                high=schedule.max_income_idr,
+                income=income,
+            ),
         )
     return income
 
@@ -357,12 +363,15 @@ def quote(
     chosen = {_coerce(Program, "programs", program) for program in programs}
     missing = REQUIRED_PROGRAMS - chosen
     if missing:
-        names = " and ".join(sorted(missing))
-        raise PricingError("programs", f"{names} {'is' if len(missing) == 1 else 'are'} required")
+        names = Phrase(" dan ".join(sorted(missing)), " and ".join(sorted(missing)))
+        key = "pricing.program_required" if len(missing) == 1 else "pricing.programs_required"
+        raise PricingError("programs", Message(key, names=names))
     source = _coerce(FundingSource, "funding_source", funding_source)
     job = _coerce(Occupation, "occupation", occupation)
     if not schedule.covers(period):
-        raise PricingError("period", f"rate schedule {schedule.id!r} is not in force for {period}")
+        raise PricingError(
+            "period", Message("pricing.schedule_not_in_force", schedule=repr(schedule.id), period=period)
+        )
     _check_income(schedule, declared_income_idr)
 
     lines: list[QuoteLine] = []

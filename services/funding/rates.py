@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.common.messages import Message
 from services.common.timeutil import utcnow
 from services.funding.pricing import (
     Discount,
@@ -184,7 +185,7 @@ def check_regulation(schedule: RateSchedule) -> None:
     for field, (low, high) in REGULATION_BOUNDS.items():
         value = getattr(schedule, field)
         if not low <= value <= high:
-            raise PricingError(field, f"must be between {low:,} and {high:,} (got {value:,})")
+            raise PricingError(field, Message("pricing.between", low=low, high=high, value=value))
 
 
 def latest_invoiced_period(session: Session) -> int | None:
@@ -222,12 +223,12 @@ def new_version(session: Session, code: str, proposed: RateSchedule, *, actor: s
     if latest is not None and starts <= latest:
         raise PricingError(
             "effective_from",
-            f"must be after the latest invoiced month {period_from_index(latest)} (already priced)",
+            Message("pricing.after_invoiced", period=period_from_index(latest)),
         )
     others = [s for s, row in load_schedules(session) if row.code != code]
     for other in others:
         if _overlaps(other, proposed):
-            raise PricingError("effective_from", f"overlaps schedule {other.id!r} in force")
+            raise PricingError("effective_from", Message("pricing.overlaps", schedule=repr(other.id)))
     version = max(row.version for row in current) + 1
     schedule_id = f"{code}@v{version}"
     stored = dataclasses.replace(proposed, id=schedule_id)

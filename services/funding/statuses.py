@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from services.common.messages import Message, Phrase
 from services.funding.exceptions import InvalidState
 
 
@@ -83,9 +84,18 @@ def can_transition(kind: type[S], current: str, target: S) -> bool:
 def check_transition(kind: type[S], current: str, target: S, detail: str | None = None) -> S:
     """Return ``target`` if ``current`` may move to it; otherwise a 409 (InvalidState)."""
     if not can_transition(kind, current, target):
-        raise InvalidState(detail or f"a {current} {_noun(kind)} cannot become {target.value}")
+        raise InvalidState(
+            detail or Message("funding.transition", current=current, noun=_noun(kind), target=target.value)
+        )
     return target
 
 
-def _noun(kind: type[StrEnum]) -> str:
-    return {AgreementStatus: "agreement", InvoiceStatus: "invoice", MemberStatus: "roster member"}[kind]
+_NOUNS: dict[type[StrEnum], Phrase] = {
+    AgreementStatus: Phrase("perjanjian", "agreement"),
+    InvoiceStatus: Phrase("tagihan", "invoice"),
+    MemberStatus: Phrase("peserta perjanjian", "roster member"),
+}
+
+
+def _noun(kind: type[StrEnum]) -> Phrase:
+    return _NOUNS[kind]

@@ -23,6 +23,7 @@ from icalendar import Calendar, Event, vDuration, vText
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from services.common.messages import Message
 from services.common.problems import DEFAULT_PUBLIC_BASE_URL
 from services.common.timeutil import to_area_time, today_in_area, utcnow
 from services.common.wilayah import zone_abbreviation
@@ -87,7 +88,7 @@ def revoke_feed(session: Session, officer_id: int, actor: str) -> None:
     """Revoke the officer's feed; 404 when they have none."""
     officers.lock_officer(session, officer_id)
     if _revoke_active(session, officer_id, actor, utcnow()) == 0:
-        raise CalendarFeedNotFound("this officer has no calendar feed")
+        raise CalendarFeedNotFound(Message("outreach.no_calendar_feed"))
     session.flush()
 
 
@@ -101,7 +102,7 @@ def officer_for_secret(session: Session, secret: str) -> Officer:
     officer = session.scalars(statement).first()
     if officer is None:
         # The same answer for every failure, and no part of the secret echoed back.
-        raise CalendarFeedNotFound("no calendar feed at this address (revoked, replaced or never made)")
+        raise CalendarFeedNotFound(Message("outreach.calendar_feed_gone"))
     return officer
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from services.common.errors import Forbidden, ValidationProblem
+from services.common.messages import Message
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import utcnow
@@ -65,7 +66,7 @@ def _visible(statement: Select[Any], principal: Principal) -> Select[Any]:
     if principal.kind is PrincipalKind.village:
         return statement.where(Lead.village_code.in_(sorted(principal.villages)))
     if not (principal.has_scope(Scope.outreach_admin) or principal.has_scope(Scope.reports_read)):
-        raise Forbidden("reading leads needs scope outreach:admin or reports:read")
+        raise Forbidden(Message("outreach.leads_scope"))
     return statement
 
 
@@ -75,7 +76,7 @@ def get_lead(session: Session, lead_id: int, principal: Principal, *, lock: bool
         statement = statement.with_for_update()
     lead: Lead | None = session.scalars(statement).first()
     if lead is None:
-        raise LeadNotFound(f"lead {lead_id} not found")
+        raise LeadNotFound(Message("outreach.lead_not_found_id", lead_id=lead_id))
     return lead
 
 
@@ -110,7 +111,7 @@ def convert(
     registry: RegistryClient,
 ) -> LeadConvertOut:
     if principal.kind is PrincipalKind.village:
-        raise Forbidden("leads are converted by officers")
+        raise Forbidden(Message("outreach.leads_by_officers"))
     if principal.kind is PrincipalKind.internal:
         principal.require_scope(Scope.outreach_admin)
     # Row lock (PostgreSQL) so two conversions of one lead queue up; the registry's idempotency
@@ -127,15 +128,15 @@ def convert(
     # Registering is a write in the lead's village: only while assigned there (the registry asks too).
     officers.require_assigned_today(session, principal, lead.village_code)
     if lead.consent_given_at is None:
-        raise ValidationProblem.single("consent_given_at", "the person has not given consent")
+        raise ValidationProblem.single("consent_given_at", Message("outreach.no_consent"))
     nik = lead.nik or data.nik
     if lead.nik and data.nik and data.nik != lead.nik:
-        raise ValidationProblem.single("nik", "differs from the NIK captured on the lead")
+        raise ValidationProblem.single("nik", Message("outreach.nik_differs"))
     occupation = data.occupation or lead.occupation
     if occupation is None:
-        raise ValidationProblem.single("occupation", "required (the lead has none)")
+        raise ValidationProblem.single("occupation", Message("outreach.occupation_required"))
     if nik is None and not data.temporary:
-        raise ValidationProblem.single("nik", "required unless temporary is true")
+        raise ValidationProblem.single("nik", Message("outreach.nik_required"))
     body: dict[str, Any] = {
         "name": lead.name,
         "village_code": lead.village_code,

@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from services.common.concurrency import check_if_match
 from services.common.errors import Forbidden, ValidationProblem
+from services.common.messages import Message
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import today_in_area, utcnow
@@ -87,7 +88,7 @@ def create_officer(session: Session, data: OfficerIn) -> Officer:
             session.add(officer)
             session.flush()
     except IntegrityError:
-        raise DuplicateNrp(f"an officer with NRP {data.nrp} already exists") from None
+        raise DuplicateNrp(Message("outreach.duplicate_nrp_detail", nrp=data.nrp)) from None
     return officer
 
 
@@ -96,11 +97,11 @@ def get_officer(session: Session, officer_id: int, principal: Principal) -> Offi
     own = own_officer_id(principal)
     entitled = principal.has_scope(Scope.outreach_admin) or principal.has_scope(Scope.reports_read)
     if principal.is_internal and not entitled:
-        raise Forbidden("reading officers needs scope outreach:admin or reports:read")
+        raise Forbidden(Message("outreach.officers_scope"))
     visible = own == officer_id or entitled
     officer = session.get(Officer, officer_id) if visible else None
     if officer is None:
-        raise OfficerNotFound(f"officer {officer_id} not found")
+        raise OfficerNotFound(Message("outreach.officer_not_found_id", officer_id=officer_id))
     return officer
 
 
@@ -118,7 +119,7 @@ def patch_officer(session: Session, officer: Officer, data: OfficerPatch, if_mat
     changes = data.model_dump(exclude_unset=True)
     for field in ("name", "rank", "unit", "active"):
         if field in changes and changes[field] is None:
-            raise ValidationProblem.single(field, "may not be null")
+            raise ValidationProblem.single(field, Message("field.not_null"))
     for field, value in changes.items():
         setattr(officer, field, value)
     if changes:
@@ -133,7 +134,7 @@ def _valid_on(day: dt.date | ColumnElement[dt.date]) -> ColumnElement[bool]:
 
 def add_assignment(session: Session, officer: Officer, data: AssignmentIn, actor: str) -> Assignment:
     if data.valid_to is not None and data.valid_to < data.valid_from:
-        raise ValidationProblem.single("valid_to", "must be on or after valid_from")
+        raise ValidationProblem.single("valid_to", Message("outreach.valid_to_order"))
     assignment = Assignment(
         officer_id=officer.id,
         village_code=data.village_code,
@@ -159,11 +160,13 @@ def end_assignment(
     """End an assignment on ``valid_to`` (kept as history: assignments are never deleted)."""
     assignment = session.get(Assignment, assignment_id)
     if assignment is None or assignment.officer_id != officer.id:
-        raise OfficerNotFound(f"assignment {assignment_id} of officer {officer.id} not found")
+        raise OfficerNotFound(
+            Message("outreach.assignment_not_found", assignment_id=assignment_id, officer_id=officer.id)
+        )
     if data.valid_to < assignment.valid_from:
-        raise ValidationProblem.single("valid_to", "must be on or after valid_from")
+        raise ValidationProblem.single("valid_to", Message("outreach.valid_to_order"))
     if assignment.valid_to is not None and data.valid_to > assignment.valid_to:
-        raise ValidationProblem.single("valid_to", "an assignment can be shortened, not extended")
+        raise ValidationProblem.single("valid_to", Message("outreach.assignment_shorten"))
     assignment.valid_to = data.valid_to
     assignment.ended_at = utcnow()
     assignment.ended_by = actor
@@ -242,13 +245,13 @@ def require_assigned_today(session: Session, principal: Principal, village_code:
     if own is None:
         return
     if not is_assigned(session, own, village_code, today_in_area(village_code)):
-        raise Forbidden(f"you are not assigned to village {village_code} today")
+        raise Forbidden(Message("officer.not_assigned_today", village_code=village_code))
 
 
 def officer_by_nrp(session: Session, nrp: str) -> Officer:
     officer = session.scalars(select(Officer).where(Officer.nrp == nrp, Officer.active.is_(True))).first()
     if officer is None:
-        raise OfficerNotFound("no active officer has this NRP")
+        raise OfficerNotFound(Message("officer.no_active_nrp"))
     return officer
 
 
@@ -259,7 +262,7 @@ def require_active_officer(session: Session, principal: Principal) -> None:
         return
     officer = session.get(Officer, own)
     if officer is None or not officer.active:
-        raise Forbidden("this officer is not active")
+        raise Forbidden(Message("officer.not_active"))
 
 
 def lock_officer(session: Session, officer_id: int) -> None:

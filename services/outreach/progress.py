@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import Forbidden, NotFound, ValidationProblem
 from services.common.http import UpstreamUnavailable
+from services.common.messages import Message
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import utcnow
 from services.common.wilayah import (
@@ -91,7 +92,7 @@ def area_name(code: str) -> str | None:
 
 def _check_year(year: int) -> None:
     if not 2000 <= year <= 2100:
-        raise ValidationProblem.single("year", "must be between 2000 and 2100")
+        raise ValidationProblem.single("year", Message("outreach.year_range"))
 
 
 def _village_or_422(code: str) -> None:
@@ -134,10 +135,10 @@ def _require_area_access(principal: Principal, area: str | None) -> None:
     """Villages and officers read their own villages only (another area → 404); internal by scope."""
     if principal.kind is PrincipalKind.internal:
         if not (principal.has_scope(Scope.reports_read) or principal.has_scope(Scope.outreach_admin)):
-            raise Forbidden("progress needs scope reports:read or outreach:admin")
+            raise Forbidden(Message("outreach.progress_scope"))
         return
     if area is None or area not in principal.villages:
-        raise NotFound(f"no progress for area {area or NATIONAL} visible to you")
+        raise NotFound(Message("outreach.progress_not_visible", area=area or NATIONAL))
 
 
 def _level(area: str | None) -> AreaLevel | None:
@@ -148,7 +149,7 @@ def _level(area: str | None) -> AreaLevel | None:
     except InvalidAreaCode as error:
         raise ValidationProblem.single("area", error.reason) from None
     if village_count(area) == 0:
-        raise ValidationProblem.single("area", "unknown area code")
+        raise ValidationProblem.single("area", Message("area.unknown"))
     return level
 
 
@@ -330,7 +331,7 @@ def officer_progress(
 ) -> OfficerProgressPage:
     """Leads, conversions and held sessions per officer under ``area`` (internal callers)."""
     if not (principal.has_scope(Scope.reports_read) or principal.has_scope(Scope.outreach_admin)):
-        raise Forbidden("per-officer progress needs scope reports:read or outreach:admin")
+        raise Forbidden(Message("outreach.officer_progress_scope"))
     _level(area)
     _check_year(year)
     start, end = _year_window(year)

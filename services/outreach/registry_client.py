@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 
 from services.common.errors import ValidationProblem
 from services.common.http import ServiceClient
+from services.common.messages import Message
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.outreach.config import OutreachSettings
 
@@ -53,7 +54,7 @@ class RegistryClient:
             self.client.raise_problem(response)
         items = _json(response).get("items")
         if not isinstance(items, list):
-            raise ValidationProblem.single("area", "registry answered worker counts without items")
+            raise ValidationProblem.single("area", Message("outreach.counts_without_items"))
         return [i for i in items if isinstance(i, dict)]
 
 

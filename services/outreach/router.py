@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from services.common.concurrency import IfMatchHeader, etag
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
+from services.common.messages import Message
 from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import PrincipalKind, Scope
 from services.common.text import TextRule
@@ -183,7 +184,7 @@ def officer_calendar(officer_id: PathId, session: DbSession, principal: CurrentP
     if own != officer_id and not (
         principal.has_scope(Scope.outreach_admin) or principal.has_scope(Scope.reports_read)
     ):
-        raise OfficerNotFound(f"officer {officer_id} not found")
+        raise OfficerNotFound(Message("outreach.officer_not_found_id", officer_id=officer_id))
     officer = officers.get_officer(session, officer_id, principal)
     body = calendar.officer_calendar(officer, scheduling.officer_sessions(session, officer.id))
     return Response(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.common.concurrency import check_if_match
 from services.common.errors import Forbidden, ValidationProblem
+from services.common.messages import Message
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import to_area_time, utcnow
@@ -74,11 +75,11 @@ def _writer_officer_id(principal: Principal, requested: int | None) -> int:
     own = officers.own_officer_id(principal)
     if own is not None:
         if requested is not None and requested != own:
-            raise Forbidden("an officer schedules only their own sessions")
+            raise Forbidden(Message("outreach.own_sessions"))
         return own
     principal.require_scope(Scope.outreach_admin)
     if requested is None:
-        raise ValidationProblem.single("officer_id", "required for internal callers")
+        raise ValidationProblem.single("officer_id", Message("outreach.officer_required"))
     return requested
 
 
@@ -86,15 +87,22 @@ def _check_times(
     session: Session, officer_id: int, village_code: str, starts_at: dt.datetime, ends_at: dt.datetime
 ) -> None:
     if ends_at <= starts_at:
-        raise ValidationProblem.single("ends_at", "must be after starts_at")
+        raise ValidationProblem.single("ends_at", Message("outreach.ends_after_starts"))
     if ends_at - starts_at > MAX_LENGTH:
-        raise ValidationProblem.single("ends_at", "a session lasts at most 24 hours")
+        raise ValidationProblem.single("ends_at", Message("outreach.max_24h"))
     local_days = {to_area_time(starts_at, village_code).date(), to_area_time(ends_at, village_code).date()}
     for day in sorted(local_days):
         if not officers.is_assigned(session, officer_id, village_code, day):
             raise NotAssigned(
-                f"officer {officer_id} is not assigned to {village_code} on {day.isoformat()}",
-                errors=[{"field": "village_code", "reason": f"not assigned to this village on {day}"}],
+                Message(
+                    "outreach.not_assigned_detail",
+                    officer_id=officer_id,
+                    village_code=village_code,
+                    day=day.isoformat(),
+                ),
+                errors=[
+                    {"field": "village_code", "reason": Message("outreach.not_assigned_reason", day=day)}
+                ],
             )
 
 
@@ -117,7 +125,8 @@ def _check_overlap(
     clash = session.execute(statement.limit(1)).scalar()
     if clash is not None:
         raise DoubleBooked(
-            f"the officer already has session {clash} at that time", extra={"conflicting_session_id": clash}
+            Message("outreach.double_booked_detail", session_id=clash),
+            extra={"conflicting_session_id": clash},
         )
 
 
@@ -140,15 +149,13 @@ def schedule(session: Session, data: OutreachSessionIn, principal: Principal) ->
     officer_id = _writer_officer_id(principal, data.officer_id)
     officer = session.get(Officer, officer_id)
     if officer is None or not officer.active:
-        raise OfficerNotFound(f"no active officer {officer_id}")
+        raise OfficerNotFound(Message("outreach.no_active_officer", officer_id=officer_id))
     now = utcnow()
     if data.recorded:
         if data.ends_at > now + PAST_GRACE:
-            raise ValidationProblem.single("ends_at", "a recorded session must already have ended")
+            raise ValidationProblem.single("ends_at", Message("outreach.recorded_ended"))
     elif data.starts_at < now - PAST_GRACE:
-        raise ValidationProblem.single(
-            "starts_at", "in the past; send recorded: true to record a held session"
-        )
+        raise ValidationProblem.single("starts_at", Message("outreach.in_past"))
     _check_times(session, officer_id, data.village_code, data.starts_at, data.ends_at)
     officers.lock_officer(session, officer_id)
     _check_overlap(session, officer_id, data.starts_at, data.ends_at)
@@ -194,7 +201,7 @@ def _visible(statement: Select[Any], principal: Principal) -> Select[Any]:
     if principal.kind is PrincipalKind.village:
         return statement.where(OutreachSession.village_code.in_(sorted(principal.villages)))
     if not (principal.has_scope(Scope.outreach_admin) or principal.has_scope(Scope.reports_read)):
-        raise Forbidden("reading sessions needs scope outreach:admin or reports:read")
+        raise Forbidden(Message("outreach.sessions_scope"))
     return statement
 
 
@@ -204,7 +211,7 @@ def get_session(session: Session, session_id: int, principal: Principal) -> Outr
     )
     found: OutreachSession | None = row.first()
     if found is None:
-        raise SessionNotFound(f"session {session_id} not found")
+        raise SessionNotFound(Message("outreach.session_not_found_id", session_id=session_id))
     return found
 
 
@@ -239,7 +246,7 @@ def _writable(session: Session, session_id: int, principal: Principal) -> Outrea
     if principal.kind is PrincipalKind.village:
         # Village systems read their sessions but never change them.
         get_session(session, session_id, principal)
-        raise Forbidden("village callers may not change sessions")
+        raise Forbidden(Message("outreach.village_no_sessions"))
     if principal.kind is PrincipalKind.internal:
         principal.require_scope(Scope.outreach_admin)
     return get_session(session, session_id, principal)
@@ -255,13 +262,13 @@ def reschedule(
     row = _writable(session, session_id, principal)
     check_if_match(if_match, row.version)
     if row.status != OutreachSessionStatus.scheduled.value:
-        raise SessionNotChangeable(f"a {row.status} session cannot be rescheduled")
+        raise SessionNotChangeable(Message("outreach.cannot_reschedule", status=row.status))
     starts_at = data.starts_at or row.starts_at
     ends_at = data.ends_at or row.ends_at
     changes: dict[str, Any] = {}
     if starts_at != row.starts_at or ends_at != row.ends_at:
         if starts_at < utcnow() - PAST_GRACE:
-            raise ValidationProblem.single("starts_at", "cannot move a session into the past")
+            raise ValidationProblem.single("starts_at", Message("outreach.move_past"))
         _check_times(session, row.officer_id, row.village_code, starts_at, ends_at)
         officers.lock_officer(session, row.officer_id)
         _check_overlap(session, row.officer_id, starts_at, ends_at, ignore_id=row.id)
@@ -289,7 +296,7 @@ def cancel(
     row = _writable(session, session_id, principal)
     check_if_match(if_match, row.version)
     if row.status != OutreachSessionStatus.scheduled.value:
-        raise SessionNotChangeable(f"a {row.status} session cannot be cancelled")
+        raise SessionNotChangeable(Message("outreach.cannot_cancel", status=row.status))
     row.status = OutreachSessionStatus.cancelled.value
     row.updated_at = utcnow()
     _record_change(session, row, "cancelled", reason, {"status": ["scheduled", "cancelled"]}, principal.actor)

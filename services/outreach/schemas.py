@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
 from typing_extensions import TypeAliasType
 
+from services.common.messages import Message
 from services.common.text import TextRule
 from services.common.timeutil import require_aware
 from services.common.wilayah import check_village_code
@@ -76,7 +77,7 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     try:
         moment.astimezone(dt.UTC)
     except OverflowError:
-        raise ValueError("date out of range") from None
+        raise ValueError(Message("time.out_of_range")) from None
     return moment
 
 
@@ -85,7 +86,7 @@ VillageCodeText = Annotated[str, TextRule(13)]
 VillageCode = Annotated[VillageCodeText, Field(examples=["33.26.15.2001"]), AfterValidator(_village)]
 AwareDateTime = Annotated[dt.datetime, AfterValidator(_aware)]
 Phone = Annotated[str, TextRule(16, pattern=PHONE_PATTERN), Field(examples=["+6281234567890"])]
-Nik = Annotated[str, TextRule(16, pattern=r"^[0-9]{16}$", pattern_reason="NIK must be 16 digits")]
+Nik = Annotated[str, TextRule(16, pattern=r"^[0-9]{16}$", pattern_reason=Message("nik.sixteen_digits"))]
 Name = Annotated[str, TextRule(120)]
 Rank = Annotated[str, TextRule(60)]
 Unit = Annotated[str, TextRule(120)]

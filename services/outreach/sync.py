@@ -22,6 +22,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from services.common.errors import FieldError, Forbidden, field_errors_from_validation
+from services.common.messages import Message, current_language, localise
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import utcnow
 from services.outreach import officers
@@ -74,7 +75,10 @@ def _rejected(client_id: Any, errors: Sequence[FieldError]) -> SyncItemResult:
     return SyncItemResult(
         client_id=client_id if isinstance(client_id, str) else None,
         status=SyncItemStatus.rejected,
-        errors=[SyncItemError(field=e["field"], reason=e["reason"]) for e in errors],
+        # The device reads these in its caller's language, like a problem's reasons.
+        errors=[
+            SyncItemError(field=e["field"], reason=localise(e["reason"], current_language())) for e in errors
+        ],
     )
 
 
@@ -95,7 +99,7 @@ def _validate(
         client_id = str(item.client_id)  # type: ignore[attr-defined]
         if client_id in seen:
             results[index] = _rejected(
-                client_id, [{"field": "client_id", "reason": "repeated in this batch"}]
+                client_id, [{"field": "client_id", "reason": Message("sync.repeated")}]
             )
             continue
         seen.add(client_id)
@@ -203,7 +207,7 @@ def _write(
         if stored is None:
             # Inserted by a concurrent request that then rolled back: nothing stored, the phone retries.
             results[item.index] = _rejected(
-                item.client_id, [{"field": "client_id", "reason": "conflicting upload in progress; retry"}]
+                item.client_id, [{"field": "client_id", "reason": Message("sync.in_progress")}]
             )
             continue
         row_id, print_ = stored
@@ -214,7 +218,7 @@ def _write(
         else:
             results[item.index] = _rejected(
                 item.client_id,
-                [{"field": "client_id", "reason": "already used for an item with different content"}],
+                [{"field": "client_id", "reason": Message("sync.other_content")}],
             )
 
 
@@ -239,7 +243,7 @@ def _sync_attendance(session: Session, raw_items: list[Any], principal: Principa
         info = sessions.get(item.session_id)
         if not _session_allowed(info, principal) or info is None:
             results[index] = _rejected(
-                str(item.client_id), [{"field": "session_id", "reason": "unknown session"}]
+                str(item.client_id), [{"field": "session_id", "reason": Message("sync.unknown_session")}]
             )
             continue
         if not assigned(info.village_code, info.starts_at):
@@ -273,7 +277,7 @@ def _sync_leads(session: Session, raw_items: list[Any], principal: Principal) ->
         client_id = str(item.client_id)
         if not principal.can_access_village(item.village_code):
             results[index] = _rejected(
-                client_id, [{"field": "village_code", "reason": "not one of your assigned villages"}]
+                client_id, [{"field": "village_code", "reason": Message("sync.not_assigned")}]
             )
             continue
         # The token's villages may be minutes old: the assignment table decides, for the capture's day.
@@ -284,17 +288,19 @@ def _sync_leads(session: Session, raw_items: list[Any], principal: Principal) ->
         if item.session_id is not None:
             info = sessions.get(item.session_id)
             if not _session_allowed(info, principal) or info is None:
-                results[index] = _rejected(client_id, [{"field": "session_id", "reason": "unknown session"}])
+                results[index] = _rejected(
+                    client_id, [{"field": "session_id", "reason": Message("sync.unknown_session")}]
+                )
                 continue
             if info.village_code != item.village_code:
                 results[index] = _rejected(
-                    client_id, [{"field": "session_id", "reason": "session is in another village"}]
+                    client_id, [{"field": "session_id", "reason": Message("sync.other_village")}]
                 )
                 continue
             officer_id = info.officer_id
         if item.consent_given_at > now:
             results[index] = _rejected(
-                client_id, [{"field": "consent_given_at", "reason": "may not be in the future"}]
+                client_id, [{"field": "consent_given_at", "reason": Message("time.not_future")}]
             )
             continue
         print_ = fingerprint(item)
@@ -323,7 +329,7 @@ def _sync_leads(session: Session, raw_items: list[Any], principal: Principal) ->
 def sync(session: Session, data: SyncIn, principal: Principal) -> SyncOut:
     """Store a batch from the field; one result per item, in the order sent."""
     if principal.kind is PrincipalKind.village:
-        raise Forbidden("sync is for officers' field devices")
+        raise Forbidden(Message("outreach.sync_officers"))
     if principal.kind is PrincipalKind.internal:
         principal.require_scope(Scope.outreach_admin)
     officers.require_active_officer(session, principal)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, true
 
 from services.common.errors import Forbidden, ValidationProblem
+from services.common.messages import Message, Phrase
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.registry.models import Worker
 
@@ -14,7 +15,9 @@ COUNT_SCOPES = (*READ_SCOPES, Scope.reports_read.value)
 
 def require_read(principal: Principal, scopes: tuple[str, ...] = READ_SCOPES) -> None:
     if principal.is_internal and not any(principal.has_scope(s) for s in scopes):
-        raise Forbidden(f"this needs an internal client with scope {' or '.join(scopes)}")
+        raise Forbidden(
+            Message("access.needs_scopes", scopes=Phrase(" atau ".join(scopes), " or ".join(scopes)))
+        )
 
 
 def require_write(principal: Principal) -> None:
@@ -28,12 +31,12 @@ def check_may_mark_deceased(principal: Principal, worker: Worker) -> None:
     """Deceased is terminal: an officer (substitutes included) may record it only for workers they
     registered themselves; the village or an internal client records the others."""
     if principal.kind is PrincipalKind.officer and worker.created_by != principal.actor:
-        raise Forbidden("officers may mark deceased only workers they registered; ask the village")
+        raise Forbidden(Message("registry.officer_deceased"))
 
 
 def check_target_village(principal: Principal, village_code: str, field: str = "village_code") -> None:
     if not principal.can_access_village(village_code):
-        raise ValidationProblem.single(field, "outside the villages you may register workers in")
+        raise ValidationProblem.single(field, Message("registry.outside_villages"))
 
 
 def village_clause(principal: Principal) -> ColumnElement[bool]:

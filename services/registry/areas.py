@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, func, select, text
 from sqlalchemy.orm import Session
 
+from services.common.messages import Message
 from services.common.pagination import PageParams, paginate
 from services.common.wilayah import (
     AreaLevel,
@@ -146,7 +147,7 @@ def list_children(
         statement = select(Area).where(Area.level == level.value, Area.code.startswith(parent.code + "."))
     else:
         raise InvalidAreaCodeProblem(
-            "level", f"a {parent_level.value} has no descendants at level {level.value}"
+            "level", Message("area.no_descendants", parent_level=parent_level.value, level=level.value)
         )
     return _paged(session, statement, params)
 

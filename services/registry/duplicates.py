@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from services.common.errors import Conflict, ValidationProblem
+from services.common.messages import Message
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal
 from services.common.timeutil import utcnow
@@ -132,7 +133,7 @@ def resolve(
     require_write(principal)
     candidate = get_candidate(session, principal, candidate_id)
     if candidate.status != CandidateStatus.open.value:
-        raise Conflict(f"this candidate was already resolved as {candidate.status}")
+        raise Conflict(Message("registry.candidate_resolved", status=candidate.status))
     pair = (candidate.worker_id, candidate.other_worker_id)
     if decision is Decision.same_person:
         first, second = (session.get(Worker, pair[0]), session.get(Worker, pair[1]))
@@ -145,14 +146,12 @@ def resolve(
         elif keep_worker_id in pair:
             keep = first if keep_worker_id == first.id else second
         else:
-            raise ValidationProblem.single(
-                "keep_worker_id", "must be one of the two workers of this candidate"
-            )
+            raise ValidationProblem.single("keep_worker_id", Message("registry.keep_one_of_two"))
         gone = second if keep is first else first
         _merge(session, keep, gone, actor=principal.actor)
         candidate.kept_worker_id = keep.id
     elif keep_worker_id is not None:
-        raise ValidationProblem.single("keep_worker_id", "only meaningful with decision same_person")
+        raise ValidationProblem.single("keep_worker_id", Message("registry.keep_same_person"))
     candidate.status = decision.value
     candidate.resolved_by = principal.actor
     candidate.resolved_at = utcnow()
@@ -162,7 +161,7 @@ def resolve(
 
 def _merge(session: Session, keep: Worker, gone: Worker, *, actor: str) -> None:
     if WorkerStatus(keep.status) not in LIVING:
-        raise Conflict(f"the worker to keep is {keep.status}")
+        raise Conflict(Message("registry.keep_status", status=keep.status))
     note = f"merged into {keep.id}"
     gone.merged_into_id = keep.id
     change_status(session, gone, WorkerStatus.inactive, actor=actor, reason="merged", note=note)

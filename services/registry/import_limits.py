@@ -12,6 +12,8 @@ import io
 import time
 import zipfile
 
+from services.common.messages import Message
+
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 # Any member expanding more than this is treated as a bomb; real sheets compress 5 to 20 times.
 MAX_COMPRESSION_RATIO = 200
@@ -40,12 +42,12 @@ def check_archive(content: bytes) -> None:
     total = sum(member.file_size for member in members)
     if total > MAX_UNCOMPRESSED_BYTES:
         raise ImportTooCostly(
-            f"the file expands to {total:,} bytes; at most {MAX_UNCOMPRESSED_BYTES:,}", status=413
+            Message("import.expands_to", total=total, limit=MAX_UNCOMPRESSED_BYTES), status=413
         )
     for member in members:
         if member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1024):
             raise ImportTooCostly(
-                f"{member.filename} expands more than {MAX_COMPRESSION_RATIO} times (a zip bomb?)", status=413
+                Message("import.zip_bomb", member=member.filename, ratio=MAX_COMPRESSION_RATIO), status=413
             )
 
 
@@ -61,8 +63,6 @@ class ParseBudget:
     def row(self) -> None:
         self.rows += 1
         if self.rows > self.max_rows:
-            raise ImportTooCostly(
-                f"the file has more than {self.max_rows:,} rows (blank rows included)", status=422
-            )
+            raise ImportTooCostly(Message("import.rows_limit", limit=self.max_rows), status=422)
         if self.rows % 1024 == 0 and time.monotonic() > self.deadline:
-            raise ImportTooCostly(f"reading the file took more than {self.seconds:g} s", status=422)
+            raise ImportTooCostly(Message("import.too_slow", seconds=f"{self.seconds:g}"), status=422)

@@ -17,7 +17,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import json
 import queue
 import threading
 import uuid
@@ -34,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.db import UTCDateTime
 from services.common.errors import FieldError, ValidationProblem
+from services.common.messages import Message, dump_field_errors
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind
 from services.common.text import TextError, clean_text, sanitise_label
@@ -120,13 +120,13 @@ def _check_header(header: Sequence[str]) -> list[str]:
     unknown = [h for h in names if h and h not in COLUMNS]
     if unknown:
         raise ImportFileError(
-            f"unknown column(s): {', '.join(unknown)}; expected some of {', '.join(COLUMNS)}"
+            Message("import.unknown_columns", columns=", ".join(unknown), expected=", ".join(COLUMNS))
         )
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
-        raise ImportFileError(f"missing column(s): {', '.join(missing)}")
+        raise ImportFileError(Message("import.missing_columns", columns=", ".join(missing)))
     if "nik" not in names and "temporary" not in names:
-        raise ImportFileError("a nik (or temporary) column is required")
+        raise ImportFileError(Message("import.nik_column"))
     return names
 
 
@@ -150,7 +150,7 @@ def iter_rows(content: bytes, file_format: str) -> Iterator[tuple[int, dict[str,
         try:
             textual = content.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ImportFileError("the CSV file is not UTF-8 text") from None
+            raise ImportFileError(Message("import.not_utf8")) from None
         # The delimiter is read off the header line (comma, semicolon as Excel writes in Indonesia, or tab).
         header_line = textual.split("\n", 1)[0]
         delimiter = max((",", ";", "\t"), key=header_line.count)
@@ -159,9 +159,9 @@ def iter_rows(content: bytes, file_format: str) -> Iterator[tuple[int, dict[str,
     try:
         header = next(source)
     except StopIteration:
-        raise ImportFileError("the file is empty") from None
+        raise ImportFileError(Message("import.empty")) from None
     except csv.Error as exc:
-        raise ImportFileError(f"the CSV file cannot be read: {exc}") from None
+        raise ImportFileError(Message("import.csv_unreadable", error=str(exc))) from None
     names = _check_header(header)
     count = 0
     budget = ParseBudget()
@@ -175,13 +175,13 @@ def iter_rows(content: bytes, file_format: str) -> Iterator[tuple[int, dict[str,
                 continue
             count += 1
             if count > MAX_ROWS:
-                raise ImportFileError(f"too many rows: at most {MAX_ROWS:,} per import")
+                raise ImportFileError(Message("import.too_many_rows", limit=MAX_ROWS))
             cells = dict(zip(names, values, strict=False))
             if len(values) > len(names) and any(values[len(names) :]):
                 cells[_OVERFLOW] = "1"
             yield number, cells
     except csv.Error as exc:
-        raise ImportFileError(f"the CSV file cannot be read: {exc}") from None
+        raise ImportFileError(Message("import.csv_unreadable", error=str(exc))) from None
 
 
 def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
@@ -190,7 +190,7 @@ def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ImportFileError(f"the XLSX file cannot be read: {exc}") from None
+        raise ImportFileError(Message("import.xlsx_unreadable", error=str(exc))) from None
     try:
         sheet = workbook.worksheets[0]
         for row in sheet.iter_rows(values_only=True):
@@ -207,7 +207,7 @@ def parse_row(
 ) -> tuple[WorkerInput | None, list[FieldError]]:
     """Text cells → :class:`WorkerInput`, or the cells whose type is wrong."""
     if _OVERFLOW in raw:
-        reason = "the row has more cells than the header (quote values that contain the delimiter)"
+        reason = Message("import.row_overflow")
         return None, [{"field": "row", "reason": reason}]
     raw, errors = _clean_cells(raw)
     if errors:
@@ -218,24 +218,22 @@ def parse_row(
     income_text = raw.get("declared_income_idr", "").replace(" ", "")
     income = 0
     if not income_text.isascii() or not income_text.isdigit():
-        errors.append(
-            {"field": "declared_income_idr", "reason": "must be a whole number of rupiah, e.g. 1500000"}
-        )
+        errors.append({"field": "declared_income_idr", "reason": Message("import.whole_rupiah")})
     else:
         income = int(income_text)
     temporary_text = raw.get("temporary", "").lower()
     temporary = temporary_text in _TRUE
     if not temporary and temporary_text not in _FALSE:
-        errors.append({"field": "temporary", "reason": "must be true or false"})
+        errors.append({"field": "temporary", "reason": Message("import.true_false")})
     birth_date = None
     if raw.get("birth_date"):
         try:
             birth_date = dt.date.fromisoformat(raw["birth_date"])
         except ValueError:
-            errors.append({"field": "birth_date", "reason": "must be a date YYYY-MM-DD"})
+            errors.append({"field": "birth_date", "reason": Message("import.date")})
     village = raw.get("village_code") or default_village or ""
     if not village:
-        errors.append({"field": "village_code", "reason": "village_code is required"})
+        errors.append({"field": "village_code", "reason": Message("import.village_required")})
     if errors:
         return None, errors
     programs = raw.get("programs", "").replace(",", ";").replace("|", ";").split(";")
@@ -268,7 +266,7 @@ def _clean_cells(raw: dict[str, str]) -> tuple[dict[str, str], list[FieldError]]
         try:
             cleaned[column] = clean_text(value, max_length=_CELL_MAX, min_length=0)
         except TextError as exc:
-            errors.append({"field": column, "reason": str(exc)})
+            errors.append({"field": column, "reason": exc.args[0]})
     return cleaned, errors
 
 
@@ -298,9 +296,9 @@ _STAGED_COLUMNS = (
 _WORKER_COLUMNS = _STAGED_COLUMNS[1:]
 _LIVING = ("registered", "active", "lapsed")
 _RESULT_COLUMNS = ("import_id", "row_number", "result", "errors", "worker_id")
-_FOREIGN_VILLAGE = "outside the villages you may import into"
-_DECEASED_ERRORS = json.dumps([{"field": "nik", "reason": DeceasedNik.REASON}])
-_DUPLICATE_ERRORS = json.dumps([{"field": "nik", "reason": "a worker with this NIK is already registered"}])
+_FOREIGN_VILLAGE = Message("import.foreign_village")
+_DECEASED_ERRORS = dump_field_errors([{"field": "nik", "reason": DeceasedNik.REASON}])
+_DUPLICATE_ERRORS = dump_field_errors([{"field": "nik", "reason": Message("import.duplicate_nik")}])
 
 
 @dataclass(frozen=True)
@@ -387,10 +385,10 @@ def _validated_chunks(
             if valid is not None and villages is not None and valid.village_code not in villages:
                 valid, errors = None, [{"field": "village_code", "reason": _FOREIGN_VILLAGE}]
         if valid is None or data is None:
-            results.append((import_id, number, RowResult.rejected, json.dumps(errors), None))
+            results.append((import_id, number, RowResult.rejected, dump_field_errors(errors), None))
         elif valid.nik is not None and valid.nik in seen_niks:
-            reason = [{"field": "nik", "reason": f"same NIK as row {seen_niks[valid.nik]} of this file"}]
-            results.append((import_id, number, RowResult.duplicate_in_file, json.dumps(reason), None))
+            reason = [{"field": "nik", "reason": Message("import.same_nik_as_row", row=seen_niks[valid.nik])}]
+            results.append((import_id, number, RowResult.duplicate_in_file, dump_field_errors(reason), None))
         else:
             if valid.nik is not None:
                 seen_niks[valid.nik] = number
@@ -623,9 +621,11 @@ def create_import(session: Session, principal: Principal, filename: str, content
     """Record a queued import after the cheap whole-file checks (size, emptiness)."""
     require_write(principal)
     if not content.strip():
-        raise ValidationProblem.single("file", "the file is empty")
+        raise ValidationProblem.single("file", Message("import.empty"))
     if len(content) > MAX_BYTES:
-        raise ValidationProblem.single("file", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        raise ValidationProblem.single(
+            "file", Message("import.file_too_large", mib=MAX_BYTES // (1024 * 1024))
+        )
     villages = principal.village_filter()
     record = WorkerImport(
         id=str(uuid.uuid4()),

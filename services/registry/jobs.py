@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.common import jobs
 from services.common.errors import NotFound
+from services.common.messages import Message
 from services.common.principal import Principal, PrincipalKind
 from services.common.worker import JobContext, JobFailed, JobService
 from services.registry import imports
@@ -115,11 +116,11 @@ def get_job(session: Session, principal: Principal, job_id: str) -> jobs.Job:
     """A registry job, visible to whoever may see its import (another village's answers 404)."""
     job = jobs.get_job(session, jobs_table, job_id)
     if job is None:
-        raise NotFound(f"job {job_id} not found")
+        raise NotFound(Message("jobs.not_found", job_id=job_id))
     if job.kind == IMPORT:
         try:
             imports.get_import(session, principal, str(job.payload["import_id"]))
         except NotFound:
-            raise NotFound(f"job {job_id} not found") from None
+            raise NotFound(Message("jobs.not_found", job_id=job_id)) from None
         return job
-    raise NotFound(f"job {job_id} not found")
+    raise NotFound(Message("jobs.not_found", job_id=job_id))

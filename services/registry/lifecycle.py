@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict
 from services.common.events import EventType
+from services.common.messages import Message
 from services.common.timeutil import today_in_area, utcnow
 from services.registry.events import deactivation_data, emit_worker_event
 from services.registry.exceptions import IllegalTransition
@@ -106,8 +107,8 @@ def deactivate(
         ).first()
         if living is not None:
             raise Conflict(
-                "a living record holds this NIK; record the death on that record",
-                errors=[{"field": "status", "reason": "the NIK is held by a living worker record"}],
+                Message("registry.living_holder"),
+                errors=[{"field": "status", "reason": Message("registry.living_holder_reason")}],
             )
     change_status(
         session, worker, target, actor=actor, reason=reason.value, effective_date=effective_date, note=None

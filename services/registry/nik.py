@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from services.common.messages import Message
+
 __all__ = ["DecodedNik", "NikError", "check_nik_agrees", "decode_nik", "mask_nik"]
 
 NIK_LENGTH = 16
@@ -23,7 +25,7 @@ _WOMEN_DAY_OFFSET = 40
 
 
 class NikError(ValueError):
-    """A value that is not a well-formed NIK; ``reason`` is a human-readable English explanation."""
+    """A value that is not a well-formed NIK; ``reason`` says why (a :class:`Message`)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -69,15 +71,15 @@ def decode_nik(value: str, *, today: date) -> DecodedNik:
     the birth century and is passed in so that callers (and tests) control the clock.
     """
     if not isinstance(value, str):
-        raise NikError("NIK must be a string of exactly 16 digits")
+        raise NikError(Message("nik.not_string"))
     if not _is_ascii_digits(value):
-        raise NikError("NIK must be exactly 16 digits (0-9 only, no spaces or other characters)")
+        raise NikError(Message("nik.digits_only"))
     if len(value) != NIK_LENGTH:
-        raise NikError(f"NIK must be exactly 16 digits, got {len(value)}")
+        raise NikError(Message("nik.length", length=len(value)))
 
     province, regency, district = value[0:2], value[2:4], value[4:6]
     if province == "00":
-        raise NikError("NIK region code is invalid: province 00 does not exist")
+        raise NikError(Message("nik.province_00"))
 
     encoded_day, month, yy = int(value[6:8]), int(value[8:10]), int(value[10:12])
     sex: Literal["M", "F"]
@@ -86,21 +88,19 @@ def decode_nik(value: str, *, today: date) -> DecodedNik:
     else:
         sex, day = "M", encoded_day
     if not 1 <= day <= 31:
-        raise NikError(f"NIK birth day must be 01-31 (men) or 41-71 (women), got {value[6:8]}")
+        raise NikError(Message("nik.birth_day", day=value[6:8]))
     if not 1 <= month <= 12:
-        raise NikError(f"NIK birth month must be 01-12, got {value[8:10]}")
+        raise NikError(Message("nik.birth_month", month=value[8:10]))
 
     year = _birth_year(yy, month, day, today)
     try:
         birth_date = date(year, month, day)
     except ValueError:
-        raise NikError(
-            f"NIK birth date {year:04d}-{month:02d}-{day:02d} is not a real calendar date"
-        ) from None
+        raise NikError(Message("nik.birth_date", date=f"{year:04d}-{month:02d}-{day:02d}")) from None
 
     serial = int(value[12:16])
     if serial == 0:
-        raise NikError("NIK serial number 0000 is invalid (serials start at 0001)")
+        raise NikError(Message("nik.serial"))
 
     return DecodedNik(
         nik=value,
@@ -127,16 +127,18 @@ def check_nik_agrees(
     problems: list[tuple[str, str]] = []
     if sex is not None:
         if sex not in ("M", "F"):
-            problems.append(("sex", "sex must be 'M' or 'F'"))
+            problems.append(("sex", Message("nik.sex_value")))
         elif sex != decoded.sex:
-            meaning = "female (birth day + 40)" if decoded.sex == "F" else "male"
-            problems.append(("sex", f"sex {sex} does not match the NIK, which encodes {meaning}"))
+            key = "nik.sex_mismatch_female" if decoded.sex == "F" else "nik.sex_mismatch_male"
+            problems.append(("sex", Message(key, sex=sex)))
     if birth_date is not None:
         encoded = decoded.birth_date
         if _day_month_yy(birth_date) != _day_month_yy(encoded):
-            reason = (
-                f"birth date {birth_date.isoformat()} does not match the NIK, which encodes "
-                f"{encoded.day:02d}-{encoded.month:02d} of a year ending in {encoded.year % 100:02d}"
+            reason = Message(
+                "nik.birth_date_mismatch",
+                date=birth_date.isoformat(),
+                day_month=f"{encoded.day:02d}-{encoded.month:02d}",
+                yy=f"{encoded.year % 100:02d}",
             )
             problems.append(("birth_date", reason))
     return problems

@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from services.common.exports import FORMULA_TRIGGERS
+from services.common.messages import Message
 from services.registry.validation import WorkerOccupation
 
 DEFAULT_PROGRAMS = "JKK;JKM"
@@ -130,9 +131,8 @@ def unmapped_occupation(value: str) -> str | None:
     if not value.startswith(UNMAPPED_PREFIX):
         return None
     choices = ", ".join(sorted(_SASAR_OCCUPATIONS))
-    return (
-        f"OpenSID occupation {value[len(UNMAPPED_PREFIX) :]!r} has no Sasar equivalent (not an informal "
-        f"worker); put one of {choices} in pekerjaan"
+    return Message(
+        "import.opensid_occupation", occupation=repr(value[len(UNMAPPED_PREFIX) :]), choices=choices
     )
 
 

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 
 from services.common.errors import Forbidden
 from services.common.http import ServiceClient, UpstreamUnavailable
+from services.common.messages import Message
 from services.common.principal import Principal, PrincipalKind
 from services.registry.config import RegistrySettings
 
@@ -52,9 +53,9 @@ class OfficerChecks:
             return
         answer = self._answer(principal.subject, village_code)
         if not answer.active:
-            raise Forbidden("this officer is not active")
+            raise Forbidden(Message("officer.not_active"))
         if not answer.assigned:
-            raise Forbidden(f"you are not assigned to village {village_code} today")
+            raise Forbidden(Message("officer.not_assigned_today", village_code=village_code))
 
     def _answer(self, officer_id: str, village_code: str) -> _Answer:
         key = (officer_id, village_code)
@@ -77,7 +78,7 @@ class OfficerChecks:
         response = self.client.request("GET", path, REGISTRY_PRINCIPAL)
         body = response.json() if response.status_code == 200 else None
         if not isinstance(body, dict) or not isinstance(body.get("assigned"), bool):
-            raise UpstreamUnavailable("could not confirm the officer's assignment with outreach")
+            raise UpstreamUnavailable(Message("registry.assignment_unconfirmed"))
         return _Answer(active=bool(body.get("active")), assigned=body["assigned"], expires=now + self.ttl)
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from services.common.concurrency import IfMatchHeader, check_if_match, etag
 from services.common.errors import ProblemError, ValidationProblem
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.jobs import JOB_ID_PATTERN, JobOut, job_location, job_out
+from services.common.messages import Message, load_field_errors
 from services.common.pagination import Page, PageParams, page_params
 from services.common.principal import (
     Principal,
@@ -261,7 +262,7 @@ def patch_worker(
     nullable = {"phone"}
     for field, value in list(changes.items()):
         if value is None and field not in nullable:
-            raise ValidationProblem.single(field, "cannot be null")
+            raise ValidationProblem.single(field, Message("field.cannot_be_null"))
     worker = workers.update_worker(
         session, principal, worker_id, changes, version_check=lambda v: check_if_match(if_match, v)
     )
@@ -369,10 +370,10 @@ def create_import(
     content = file.file.read(imports.MAX_BYTES + 1)
     if len(content) > imports.MAX_BYTES:
         raise ProblemError(
-            f"the file is larger than {imports.MAX_BYTES // (1024 * 1024)} MiB",
+            Message("import.file_too_large", mib=imports.MAX_BYTES // (1024 * 1024)),
             status=413,
             slug="payload-too-large",
-            errors=[{"field": "file", "reason": "too large"}],
+            errors=[{"field": "file", "reason": Message("import.too_large_reason")}],
         )
     try:
         import_limits.check_archive(content)
@@ -447,7 +448,7 @@ def list_import_rows(
         WorkerImportRowOut(
             row=r.row_number,
             result=r.result,
-            errors=json.loads(r.errors) if r.errors else [],
+            errors=load_field_errors(r.errors),
             worker_id=r.worker_id,
         )
         for r in rows

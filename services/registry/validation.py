@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from services.common.errors import FieldError
+from services.common.messages import Message
 from services.common.wilayah import check_village_code
 from services.registry.nik import DecodedNik, NikError, check_nik_agrees, decode_nik
 
@@ -141,9 +142,9 @@ def canonical_programs(programs: list[str]) -> tuple[str | None, str | None]:
     chosen = {p.strip().upper() for p in programs if p.strip()}
     unknown = sorted(chosen - set(PROGRAM_ORDER))
     if unknown:
-        return None, f"unknown program(s) {', '.join(unknown)}; choose from JKK, JKM, JHT"
+        return None, Message("registry.unknown_programs", programs=", ".join(unknown))
     if not chosen >= REQUIRED_PROGRAMS:
-        return None, "JKK and JKM are always required (JHT is optional)"
+        return None, Message("registry.jkk_jkm_required")
     return ",".join(p for p in PROGRAM_ORDER if p in chosen), None
 
 
@@ -167,32 +168,32 @@ def validate_worker(data: WorkerInput, *, today: dt.date) -> tuple[ValidWorker |
 
     name = normalise_name(data.name)
     if not name:
-        fail("name", "name is required")
+        fail("name", Message("registry.name_required"))
     elif len(name) > NAME_LENGTH:
-        fail("name", f"name is longer than {NAME_LENGTH} characters")
+        fail("name", Message("registry.name_too_long", max_length=NAME_LENGTH))
     elif _LETTER.search(name) is None:
-        fail("name", "name must contain letters")
+        fail("name", Message("registry.name_letters"))
     elif _CONTROL.search(name):
-        fail("name", "name must not contain control characters")
+        fail("name", Message("registry.name_control"))
 
     sex, birth_date = data.sex, data.birth_date
     if sex is not None and sex not in ("M", "F"):
-        fail("sex", "sex must be 'M' or 'F'")
+        fail("sex", Message("nik.sex_value"))
         sex = None
     nik: str | None = None
     if data.temporary:
         if data.nik:
-            fail("nik", "give either a NIK or temporary: true, not both")
+            fail("nik", Message("registry.nik_or_temporary"))
         if sex is None:
-            fail("sex", "sex is required when registering without a NIK")
+            fail("sex", Message("registry.sex_without_nik"))
         if birth_date is None:
-            fail("birth_date", "birth_date is required when registering without a NIK")
+            fail("birth_date", Message("registry.birth_date_without_nik"))
     elif not data.nik:
-        fail("nik", "NIK is required (or register with temporary: true and replace it within 90 days)")
+        fail("nik", Message("registry.nik_required"))
     else:
         decoded, reason = check_nik(data.nik, today=today)
         if decoded is None:
-            fail("nik", reason or "invalid NIK")
+            fail("nik", reason or Message("registry.invalid_nik"))
         else:
             nik = decoded.nik
             for field, why in check_nik_agrees(decoded, sex=sex, birth_date=birth_date):
@@ -200,32 +201,32 @@ def validate_worker(data: WorkerInput, *, today: dt.date) -> tuple[ValidWorker |
             sex = decoded.sex
             birth_date = birth_date or decoded.birth_date
     if birth_date is not None and not _age_ok(birth_date, today):
-        fail("birth_date", f"birth date must be in the past and at most {MAX_AGE_YEARS} years ago")
+        fail("birth_date", Message("registry.birth_date_range", years=MAX_AGE_YEARS))
 
     phone: str | None = None
     if data.phone:
         phone = normalise_phone(data.phone)
         if phone is None:
-            fail("phone", "phone must be an Indonesian number in E.164 form, e.g. +6281234567890")
+            fail("phone", Message("registry.phone"))
 
     village_reason = check_village_code(data.village_code)
     if village_reason:
         fail("village_code", village_reason)
     if data.occupation not in _OCCUPATIONS:
-        fail("occupation", f"unknown occupation; choose from {', '.join(sorted(_OCCUPATIONS))}")
+        fail("occupation", Message("registry.unknown_occupation", choices=", ".join(sorted(_OCCUPATIONS))))
     income = data.declared_income_idr
     if not MIN_INCOME_IDR <= income <= MAX_INCOME_IDR:
-        fail("declared_income_idr", f"declared income must be Rp{MIN_INCOME_IDR:,}-Rp{MAX_INCOME_IDR:,}")
+        fail("declared_income_idr", Message("registry.income_range", low=MIN_INCOME_IDR, high=MAX_INCOME_IDR))
     programs, program_reason = canonical_programs(data.programs)
     if program_reason:
         fail("programs", program_reason)
     if data.funding not in _FUNDINGS:
-        fail("funding", f"funding must be one of {', '.join(sorted(_FUNDINGS))}")
+        fail("funding", Message("registry.funding_values", choices=", ".join(sorted(_FUNDINGS))))
 
     for field in ("officer_id", "outreach_session_id", "lead_id"):
         value = getattr(data, field)
         if value is not None and (len(value) > 64 or _CONTROL.search(value)):
-            fail(field, "must be at most 64 characters without control characters")
+            fail(field, Message("registry.reference_id"))
 
     if errors or sex is None or birth_date is None or programs is None:
         return None, errors

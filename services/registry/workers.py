@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict, ValidationProblem
 from services.common.events import EventType
+from services.common.messages import Message
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import today_in_area, utcnow
@@ -266,20 +267,20 @@ def update_worker(
     version_check(worker.version)
     if WorkerStatus(worker.status) not in LIVING:
         raise Conflict(
-            f"a {worker.status} worker cannot be changed",
-            errors=[{"field": "status", "reason": f"worker is {worker.status}"}],
+            Message("registry.worker_unchangeable", status=worker.status),
+            errors=[{"field": "status", "reason": Message("registry.worker_is", status=worker.status)}],
         )
     merged = _as_input(worker)
     for field, value in changes.items():
         setattr(merged, field, value)
     if "nik" in changes:
         if worker.nik is not None:
-            raise ValidationProblem.single("nik", "the NIK of a registered worker cannot be changed")
+            raise ValidationProblem.single("nik", Message("registry.nik_fixed"))
         merged.temporary = False
         if not changes["nik"]:
-            raise ValidationProblem.single("nik", "NIK cannot be empty")
+            raise ValidationProblem.single("nik", Message("registry.nik_empty"))
     elif worker.nik is not None and ("sex" in changes or "birth_date" in changes):
-        raise ValidationProblem.single("nik", "sex and birth date come from the NIK and cannot be changed")
+        raise ValidationProblem.single("nik", Message("registry.nik_derived"))
     valid, errors = validate_worker(merged, today=local_today(worker.village_code))
     if valid is None:
         raise InvalidWorker(errors)
@@ -311,7 +312,7 @@ def set_coverage(session: Session, principal: Principal, worker_id: str, status:
     """Trusted callers (funding, events) mark coverage active or lapsed."""
     principal.require_scope(Scope.registry_write.value)
     if status not in (WorkerStatus.active, WorkerStatus.lapsed):
-        raise ValidationProblem.single("status", "coverage status must be active or lapsed")
+        raise ValidationProblem.single("status", Message("registry.coverage_status"))
     worker = get_worker(session, principal, worker_id)
     if worker.status != status.value:
         change_status(session, worker, status, actor=principal.actor, note="coverage")

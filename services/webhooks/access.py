@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 
 from services.common.errors import Forbidden
+from services.common.messages import Message
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.webhooks.models import WebhookEndpoint
 
@@ -20,7 +21,7 @@ ADMIN_SCOPE = Scope.webhooks_admin.value
 def require_manager(principal: Principal) -> None:
     if principal.kind is PrincipalKind.village or principal.has_scope(ADMIN_SCOPE):
         return
-    raise Forbidden("webhook endpoints need a village key or an internal client with webhooks:admin")
+    raise Forbidden(Message("webhooks.access"))
 
 
 def visible_endpoints(principal: Principal) -> Select[WebhookEndpoint]:
@@ -41,7 +42,7 @@ def village_for_new_endpoint(principal: Principal, requested: str | None) -> str
     if principal.kind is not PrincipalKind.village:
         return requested
     if requested is not None and requested not in principal.villages:
-        raise Forbidden("a village key may only subscribe to its own village's events")
+        raise Forbidden(Message("webhooks.own_village"))
     if len(principal.villages) != 1:
-        raise Forbidden("this key is not bound to exactly one village")
+        raise Forbidden(Message("webhooks.one_village"))
     return next(iter(principal.villages))

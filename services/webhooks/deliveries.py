@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from services.common.db import Database
 from services.common.events import EventEnvelope
+from services.common.messages import Message
 from services.common.pagination import PageParams, paginate
 from services.common.partner_events import PARTNER_EVENT_TYPES
 from services.common.timeutil import utcnow
@@ -303,7 +304,7 @@ def replay(session: Session, endpoint: WebhookEndpoint, delivery_id: int) -> Web
         )
     ).first()
     if delivery is None:
-        raise DeliveryNotFound(f"delivery {delivery_id} not found")
+        raise DeliveryNotFound(Message("webhooks.delivery_not_found_id", delivery_id=delivery_id))
     now = utcnow()
     delivery.status = DeliveryStatus.pending.value
     delivery.next_attempt_at = now

@@ -7,6 +7,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from services.common.messages import Message
 from services.common.pagination import PageParams, paginate
 from services.common.principal import Principal, PrincipalKind
 from services.common.timeutil import utcnow
@@ -54,7 +55,7 @@ def get_endpoint(session: Session, principal: Principal, endpoint_id: str) -> We
     statement = access.visible_endpoints(principal).where(WebhookEndpoint.id == endpoint_id)
     endpoint = session.scalars(statement).first()
     if endpoint is None:
-        raise EndpointNotFound(f"webhook endpoint {endpoint_id} not found")
+        raise EndpointNotFound(Message("webhooks.endpoint_not_found_id", endpoint_id=endpoint_id))
     return endpoint
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from services.common.messages import Message
 from services.webhooks.exceptions import UnsafeTarget
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -37,19 +38,19 @@ def refusal(address: IPAddress) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return refusal(address.ipv4_mapped)
     if address in METADATA_ADDRESSES:
-        return "a cloud metadata address"
+        return Message("address.metadata")
     if address.is_unspecified:
-        return "an unspecified address"
+        return Message("address.unspecified")
     if address.is_loopback:
-        return "a loopback address"
+        return Message("address.loopback")
     if address.is_link_local:
-        return "a link-local address"
+        return Message("address.link_local")
     if address.is_multicast:
-        return "a multicast address"
+        return Message("address.multicast")
     if isinstance(address, ipaddress.IPv4Address) and address in CGNAT:
-        return "a carrier-grade NAT (shared) address"
+        return Message("address.cgnat")
     if address.is_private or address.is_reserved or not address.is_global:
-        return "a private or reserved address"
+        return Message("address.private")
     return None
 
 
@@ -95,23 +96,25 @@ def check_target(
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise UnsafeTarget.single(field, "is not a valid URL") from None
+        raise UnsafeTarget.single(field, Message("webhooks.invalid_url")) from None
     if parts.scheme not in ("http", "https"):
-        raise UnsafeTarget.single(field, "must be an http or https URL")
+        raise UnsafeTarget.single(field, Message("webhooks.http_only"))
     host = parts.hostname
     if not host:
-        raise UnsafeTarget.single(field, "has no host")
+        raise UnsafeTarget.single(field, Message("webhooks.no_host"))
     if parts.username or parts.password:
-        raise UnsafeTarget.single(field, "must not carry credentials")
+        raise UnsafeTarget.single(field, Message("webhooks.credentials"))
     try:
         addresses = [ipaddress.ip_address(host)]
     except ValueError:
         resolved = resolve(host, port or (443 if parts.scheme == "https" else 80))
         if not resolved:
-            raise UnsafeTarget.single(field, f"host {host} does not resolve") from None
+            raise UnsafeTarget.single(field, Message("webhooks.no_resolve", host=host)) from None
         addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in resolved]
     for address in addresses:
         reason = refusal(address)
         if reason is not None and not any(address in network for network in allow):
-            raise UnsafeTarget.single(field, f"resolves to {address}, {reason}; webhooks go to public hosts")
+            raise UnsafeTarget.single(
+                field, Message("webhooks.private_address", address=address, reason=reason)
+            )
     return str(addresses[0])

@@ -120,7 +120,7 @@ def test_unexpected_error_is_a_500_problem_with_request_id_and_no_internals(plum
 
 def test_problem_titles_follow_accept_language_and_carry_extras(plumbing: FastAPI) -> None:
     with client_for(plumbing) as client:
-        indonesian = client.get("/v1/conflict").json()
+        indonesian = client.get("/v1/conflict", headers={"Accept-Language": "id"}).json()
         english = client.get("/v1/conflict", headers={"Accept-Language": "en-US,en;q=0.9,id;q=0.5"}).json()
     assert indonesian["title"] == "Konflik dengan data yang ada"
     assert english["title"] == "Conflict with existing data"

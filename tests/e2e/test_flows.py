@@ -405,7 +405,11 @@ def test_stopping_funding_shows_in_readiness_and_its_routes_answer_503(system: R
         ready = httpx.get(system.gateway + "/readyz", timeout=10)
         assert ready.status_code == 503
         assert ready.json()["checks"]["funding"]["status"] == "unavailable"
-        answer = httpx.get(system.gateway + "/v1/rate-schedules", headers=bearer(token), timeout=10)
+        answer = httpx.get(
+            system.gateway + "/v1/rate-schedules",
+            headers={**bearer(token), "Accept-Language": "en"},
+            timeout=10,
+        )
         assert answer.status_code == 503
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.json()["detail"] == "the funding service is unavailable"

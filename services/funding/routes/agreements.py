@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from services.common.concurrency import IfMatchHeader, check_if_match, etag
 from services.common.errors import ValidationProblem
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
+from services.common.messages import Message, current_language, localise
 from services.common.pagination import Page, paginate
 from services.common.timeutil import today_in_area
 from services.funding import agreements
@@ -42,6 +43,11 @@ def _agreement_response(
     return JSONResponse(
         jsonable_encoder(body), status_code=status_code, headers={"ETag": etag(agreement.version)}
     )
+
+
+def _result_view(result: agreements.MemberResult) -> dict[str, Any]:
+    # A refusal's reason in the caller's language, as in the problem's `errors`.
+    return {**result.__dict__, "reason": localise(result.reason, current_language())}
 
 
 @router.post(
@@ -154,20 +160,20 @@ def add_members(
         # Nothing could be added: a 422 problem (budget refusals say by how much), items in `results`.
         over = [r for r in results if r.over_budget_by_idr is not None]
         detail = (
-            f"over the remaining budget by Rp{max(r.over_budget_by_idr or 0 for r in over):,}"
+            Message("roster.over_budget", excess=max(r.over_budget_by_idr or 0 for r in over))
             if over
-            else "no worker could be added"
+            else Message("roster.none_added")
         )
         raise ValidationProblem(
             detail,
             errors=[{"field": f"worker_ids.{i}", "reason": r.reason or ""} for i, r in enumerate(results)],
             extra={
-                "results": [r.__dict__ for r in results],
+                "results": [_result_view(r) for r in results],
                 **({"over_budget_by_idr": max(r.over_budget_by_idr or 0 for r in over)} if over else {}),
             },
         )
     return AgreementMembersOut(
-        results=[r.__dict__ for r in results],
+        results=[_result_view(r) for r in results],
         agreement=FundingAgreementOut(**agreements.agreement_view(session, agreement)),
     )
 

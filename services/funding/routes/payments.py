@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from services.common.errors import ValidationProblem
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
+from services.common.messages import Message
 from services.common.pagination import Page, paginate
 from services.funding import payments
 from services.funding.access import FundingReader, require_reader, require_writer
@@ -64,14 +65,10 @@ def create_payment(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     if idempotency_key is None:
-        raise ValidationProblem.single(
-            "Idempotency-Key", "required for payments (use a fresh UUID per payment)"
-        )
+        raise ValidationProblem.single("Idempotency-Key", Message("funding.idempotency_required"))
     require_reader(principal)
     if (body.invoice_id is None) == (body.invoice_ids is None):
-        raise ValidationProblem.single(
-            "invoice_id", "give either invoice_id or invoice_ids (one SP2D, several invoices)"
-        )
+        raise ValidationProblem.single("invoice_id", Message("funding.invoice_id_or_ids"))
     for invoice_id in body.invoices():
         require_writer(principal, payments.get_invoice(session, principal, invoice_id).village_code)
     request_ = payments.PaymentRequest(

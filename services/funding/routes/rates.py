@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from services.common.errors import NotFound
+from services.common.messages import Message
 from services.funding import rates
 from services.funding.access import FundingAdmin
 from services.funding.dependencies import CurrentPrincipal, DbSession
@@ -113,18 +114,18 @@ def new_rate_schedule_version(
     except PricingError as exc:
         raise pricing_problem(exc) from None
     except LookupError:
-        raise NotFound(f"rate schedule {code} not found") from None
+        raise NotFound(Message("funding.rate_schedule_not_found", code=code)) from None
     for schedule, row in rates.load_schedules(session):
         if schedule.id == stored.id:
             return _schedule_out(schedule, row)
-    raise NotFound(f"rate schedule {code} not found")  # pragma: no cover - just stored
+    raise NotFound(Message("funding.rate_schedule_not_found", code=code))  # pragma: no cover - just stored
 
 
 def _occupation(value: str) -> Occupation:
     try:
         return Occupation(value)
     except ValueError:
-        raise PricingError("occupations", f"unknown occupation {value!r}") from None
+        raise PricingError("occupations", Message("funding.unknown_occupation", value=repr(value))) from None
 
 
 @router.post("/contribution-quotes", response_model=ContributionQuoteOut, summary="Price one month")

@@ -66,7 +66,7 @@ def test_a_change_committed_during_the_patch_makes_it_412(
             lambda: httpx.patch(
                 f"{url}{path}",
                 json={"legal_reference": "Perkades No. 10 Tahun 2026"},
-                headers={**HEADERS, "If-Match": 'W/"1"'},
+                headers={**HEADERS, "If-Match": 'W/"1"', "Accept-Language": "en"},
                 timeout=30,
             ),
         )
