@@ -63,7 +63,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     proxy = Proxy(settings)
     limiter = make_limiter(settings.redis_url, settings.redis_prefix)
     authenticator = Authenticator(settings, limiter)
-    merged_openapi = MergedOpenAPI(settings.service_urls(), settings.readiness_timeout_seconds)
+    # A service builds its document on first request, which can take seconds on a loaded machine: the
+    # read timeout, not the 2 s readiness probe's, decides when it is left out of the merged document.
+    merged_openapi = MergedOpenAPI(settings.service_urls(), settings.read_timeout_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
