@@ -81,7 +81,10 @@ def revoke_officer_calendar_feed(
     response_class=Response,
     summary="An officer's sessions as an RFC 5545 calendar, by the feed's secret URL (no login)",
     responses={
-        200: {"content": {"text/calendar": {}}, "description": "RFC 5545 calendar (UTC times)"},
+        200: {
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+            "description": "RFC 5545 calendar (UTC times)",
+        },
         304: {"description": "Unchanged since the ETag sent in If-None-Match"},
         404: {"description": "Unknown, revoked or replaced feed"},
     },

@@ -24,7 +24,12 @@ router = APIRouter(prefix="/v1", tags=["funding"])
     "/invoices/{invoice_id}/printable",
     response_class=HTMLResponse,
     summary="The invoice as a printable page (A4, Bahasa Indonesia) for the village treasurer",
-    responses={200: {"content": {"text/html": {}}, "description": "Self-contained HTML, no external assets"}},
+    responses={
+        200: {
+            "content": {"text/html": {"schema": {"type": "string"}}},
+            "description": "Self-contained HTML, no external assets",
+        }
+    },
 )
 def printable_invoice(
     invoice_id: RowId, session: DbSession, principal: FundingReader, identities: Identities
