@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.money import PositiveRupiah, Rupiah
 from services.common.text import TextRule
+from services.common.timestamps import UtcTimestamps, VillageTimestamps
 from services.funding.statuses import AgreementStatus, InvoiceStatus, PaymentMethod
 
 ProgramName = Literal["JKK", "JKM", "JHT"]
@@ -137,7 +138,7 @@ class FundingAgreementPatch(BaseModel):
     allow_over_budget: bool | None = None
 
 
-class FundingAgreementOut(BaseModel):
+class FundingAgreementOut(VillageTimestamps):
     id: int
     village_code: str
     fiscal_year: int
@@ -195,7 +196,7 @@ class BackBillingRunIn(BaseModel):
     reason: str = Field(min_length=3, max_length=200, description="why these months are billed after all")
 
 
-class BillingRunOut(BaseModel):
+class BillingRunOut(UtcTimestamps):
     id: int
     period: str
     invoices_issued: int
@@ -228,7 +229,7 @@ class InvoiceCreditNoteOut(BaseModel):
     created_at: dt.datetime
 
 
-class InvoiceOut(BaseModel):
+class InvoiceOut(VillageTimestamps):
     id: int
     number: str
     agreement_id: int
@@ -250,6 +251,7 @@ class InvoiceOut(BaseModel):
     )
     due_date: dt.date
     created_at: dt.datetime
+    updated_at: dt.datetime = Field(description="Moves on every change (sync with `updated_since`)")
     version: int
     lines: list[InvoiceLineOut] | None = None
     credit_notes: list[InvoiceCreditNoteOut] | None = None
@@ -291,7 +293,7 @@ class PaymentAllocationOut(BaseModel):
     amount_idr: int
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(VillageTimestamps):
     id: int
     invoice_id: int = Field(description="the (oldest) invoice this payment went to")
     village_code: str
@@ -300,6 +302,7 @@ class PaymentOut(BaseModel):
     method: PaymentMethod
     reference: str
     created_at: dt.datetime
+    updated_at: dt.datetime
     invoice_status: InvoiceStatus | None = None
     allocations: list[PaymentAllocationOut] = Field(
         default_factory=list, description="what each invoice received, oldest month first"

@@ -14,7 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from services.common.errors import Forbidden, ValidationProblem
-from services.common.pagination import PageParams, paginate
+from services.common.pagination import ListParams, paginate_list
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import utcnow
 from services.outreach import officers
@@ -51,6 +51,7 @@ def lead_out(lead: Lead) -> LeadOut:
         converted_at=lead.converted_at,
         converted_by=lead.converted_by,
         created_at=lead.created_at,
+        updated_at=lead.updated_at,
     )
 
 
@@ -82,7 +83,7 @@ def get_lead(session: Session, lead_id: int, principal: Principal, *, lock: bool
 def list_leads(
     session: Session,
     principal: Principal,
-    params: PageParams,
+    params: ListParams,
     *,
     village_code: str | None = None,
     status: LeadStatus | None = None,
@@ -95,7 +96,14 @@ def list_leads(
         statement = statement.where(Lead.status == status.value)
     if session_id is not None:
         statement = statement.where(Lead.session_id == session_id)
-    return paginate(session, statement, key_columns=[Lead.id], params=params, key_of=lambda r: [r.id])
+    return paginate_list(
+        session,
+        statement,
+        created_at=Lead.created_at,
+        updated_at=Lead.updated_at,
+        id_column=Lead.id,
+        params=params,
+    )
 
 
 def idempotency_key(lead: Lead) -> str:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from services.common.concurrency import IfMatchHeader, etag
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
-from services.common.pagination import Page, PageParams, page_params
+from services.common.pagination import ListParams, Page, PageParams, list_params, page_params
 from services.common.principal import PrincipalKind, Scope
 from services.common.text import TextRule
 from services.common.timeutil import today_in_area, utcnow
@@ -55,6 +55,8 @@ router = APIRouter(prefix="/v1", tags=["outreach"])
 internal_router = APIRouter(prefix="/internal", tags=["internal"])
 
 Pagination = Annotated[PageParams, Depends(page_params)]
+# Lists integrators sync from: sort, updated_since and a cursor bound to the sort.
+ListPagination = Annotated[ListParams, Depends(list_params)]
 PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 QueryId = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
 VillageFilter = Annotated[
@@ -90,7 +92,7 @@ def create_officer(
 
 @router.get("/officers", response_model=Page[OfficerOut], summary="List officers (internal)")
 def list_officers(
-    session: DbSession, principal: CurrentPrincipal, pagination: Pagination, active: bool | None = None
+    session: DbSession, principal: CurrentPrincipal, pagination: ListPagination, active: bool | None = None
 ) -> Page[OfficerOut]:
     if not (principal.has_scope(Scope.outreach_admin) or principal.has_scope(Scope.reports_read)):
         principal.require_scope(Scope.outreach_admin)
@@ -274,7 +276,7 @@ def create_session(
 def list_sessions(
     session: DbSession,
     principal: CurrentPrincipal,
-    pagination: Pagination,
+    pagination: ListPagination,
     village_code: VillageFilter = None,
     officer_id: QueryId = None,
     starts_from: Annotated[
@@ -388,7 +390,7 @@ def sync_batch(data: SyncIn, session: DbSession, principal: CurrentPrincipal) ->
 def list_leads(
     session: DbSession,
     principal: CurrentPrincipal,
-    pagination: Pagination,
+    pagination: ListPagination,
     village_code: VillageFilter = None,
     status: LeadStatus | None = None,
     session_id: QueryId = None,

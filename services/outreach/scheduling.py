@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.common.concurrency import check_if_match
 from services.common.errors import Forbidden, ValidationProblem
-from services.common.pagination import PageParams, paginate
+from services.common.pagination import ListParams, PageParams, paginate, paginate_list
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import to_area_time, utcnow
 from services.common.wilayah import timezone_name
@@ -211,7 +211,7 @@ def get_session(session: Session, session_id: int, principal: Principal) -> Outr
 def list_sessions(
     session: Session,
     principal: Principal,
-    params: PageParams,
+    params: ListParams,
     *,
     village_code: str | None = None,
     officer_id: int | None = None,
@@ -230,8 +230,13 @@ def list_sessions(
         statement = statement.where(OutreachSession.starts_at < starts_before)
     if status is not None:
         statement = statement.where(OutreachSession.status == status.value)
-    return paginate(
-        session, statement, key_columns=[OutreachSession.id], params=params, key_of=lambda r: [r.id]
+    return paginate_list(
+        session,
+        statement,
+        created_at=OutreachSession.created_at,
+        updated_at=OutreachSession.updated_at,
+        id_column=OutreachSession.id,
+        params=params,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.common.text import TextRule
+from services.common.timestamps import UtcTimestamps, VillageTimestamps
 from services.common.timeutil import require_aware
 from services.common.wilayah import check_village_code
 
@@ -100,7 +101,7 @@ class OfficerPatch(Strict):
     active: bool | None = None
 
 
-class OfficerOut(BaseModel):
+class OfficerOut(UtcTimestamps):
     id: int
     nrp: str
     name: str
@@ -129,7 +130,7 @@ class AssignmentEnd(Strict):
     valid_to: dt.date = Field(description="Last day of duty, inclusive (village date)")
 
 
-class AssignmentOut(BaseModel):
+class AssignmentOut(VillageTimestamps):
     id: int
     officer_id: int
     village_code: str
@@ -213,7 +214,7 @@ class OutreachSessionCancel(Strict):
     reason: Reason
 
 
-class OutreachSessionOut(BaseModel):
+class OutreachSessionOut(VillageTimestamps):
     id: int
     village_code: str
     officer_id: int
@@ -326,7 +327,7 @@ class LeadStatus(StrEnum):
     converted = "converted"
 
 
-class LeadOut(BaseModel):
+class LeadOut(VillageTimestamps):
     id: int
     client_id: str
     session_id: int | None
@@ -344,6 +345,7 @@ class LeadOut(BaseModel):
     converted_at: dt.datetime | None
     converted_by: str | None
     created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 # JKK work accident, JKM death (always), JHT old-age savings (optional).

@@ -12,7 +12,7 @@ from services.common.concurrency import IfMatchHeader, check_if_match, etag
 from services.common.errors import ProblemError, ValidationProblem
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.jobs import JOB_ID_PATTERN, JobOut, job_location, job_out
-from services.common.pagination import Page, PageParams, page_params
+from services.common.pagination import ListParams, Page, PageParams, list_params, page_params
 from services.common.principal import (
     Principal,
     PrincipalKind,
@@ -71,6 +71,8 @@ AreaCode = Annotated[
     ),
 ]
 Pagination = Annotated[PageParams, Depends(page_params)]
+# Lists integrators sync from: sort, updated_since and a cursor bound to the sort.
+ListPagination = Annotated[ListParams, Depends(list_params)]
 
 
 @areas_router.get("", response_model=Page[AreaOut], summary="Search areas by name")
@@ -139,8 +141,8 @@ def worker_out(worker: Worker, *, full_nik: bool) -> WorkerOut:
         outreach_session_id=worker.outreach_session_id,
         lead_id=worker.lead_id,
         version=worker.version,
-        created_at=to_area_time(worker.created_at, worker.village_code),
-        updated_at=to_area_time(worker.updated_at, worker.village_code),
+        created_at=worker.created_at,
+        updated_at=worker.updated_at,
     )
 
 
@@ -200,7 +202,7 @@ def create_worker(
 def list_workers(
     session: DbSession,
     principal: Principal_,
-    pagination: Pagination,
+    pagination: ListPagination,
     village_code: Annotated[AreaCodeFilter | None, Query()] = None,
     status: WorkerStatus | None = None,
     q: Annotated[SearchText | None, Query(description="Part of the name, or a NIK")] = None,
@@ -417,7 +419,9 @@ def import_out(record: WorkerImport) -> WorkerImportOut:
         duplicate_existing=record.duplicate_existing,
         duplicate_in_file=record.duplicate_in_file,
         error=record.error,
+        village_code=record.village_code,
         created_at=record.created_at,
+        updated_at=record.updated_at,
         finished_at=record.finished_at,
     )
 
@@ -467,6 +471,7 @@ def candidate_out(candidate: DuplicateCandidate) -> DuplicateCandidateOut:
         resolved_by=candidate.resolved_by,
         resolved_at=candidate.resolved_at,
         created_at=candidate.created_at,
+        updated_at=candidate.updated_at,
     )
 
 
@@ -476,7 +481,7 @@ def candidate_out(candidate: DuplicateCandidate) -> DuplicateCandidateOut:
 def list_candidates(
     session: DbSession,
     principal: Principal_,
-    pagination: Pagination,
+    pagination: ListPagination,
     status: duplicates.CandidateStatus | None = duplicates.CandidateStatus.open,
     village_code: Annotated[AreaCodeFilter | None, Query()] = None,
 ) -> Page[DuplicateCandidateOut]:

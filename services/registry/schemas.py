@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from services.common.errors import FieldErrorModel
 from services.common.text import TextRule
+from services.common.timestamps import VillageTimestamps
 from services.common.wilayah import AreaLevel, VillageKind
 from services.registry.lifecycle import DeactivationReason
 from services.registry.validation import Occupation, WorkerFunding, WorkerStatus
@@ -83,7 +84,7 @@ class WorkerPatch(BaseModel):
     funding: WorkerFunding | None = None
 
 
-class WorkerOut(BaseModel):
+class WorkerOut(VillageTimestamps):
     id: str
     nik: str | None = Field(description="Masked (3326**********01) in lists; full in a single read")
     temporary_id: str | None = Field(description="TMP-… when registered without a NIK")
@@ -105,8 +106,8 @@ class WorkerOut(BaseModel):
     outreach_session_id: str | None
     lead_id: str | None
     version: int
-    created_at: dt.datetime = Field(description="In the village's time zone")
-    updated_at: dt.datetime = Field(description="In the village's time zone")
+    created_at: dt.datetime = Field(description="In the village's offset")
+    updated_at: dt.datetime = Field(description="Moves on every change (sync with `updated_since`)")
 
 
 class WorkerDeactivate(BaseModel):
@@ -155,8 +156,9 @@ class WorkerImportAccepted(BaseModel):
     job_id: str = Field(description="The job processing the import (`GET /v1/jobs/{job_id}`)")
 
 
-class WorkerImportOut(BaseModel):
+class WorkerImportOut(VillageTimestamps):
     id: str
+    village_code: str | None = Field(description="The one village the import is for; null for several")
     status: Literal["queued", "processing", "completed", "failed"]
     filename: str
     file_format: str
@@ -167,6 +169,7 @@ class WorkerImportOut(BaseModel):
     duplicate_in_file: int
     error: str | None
     created_at: dt.datetime
+    updated_at: dt.datetime
     finished_at: dt.datetime | None
 
 
@@ -180,7 +183,7 @@ class WorkerImportRowOut(BaseModel):
 # --- duplicate candidates ----------------------------------------------------------------------------
 
 
-class DuplicateCandidateOut(BaseModel):
+class DuplicateCandidateOut(VillageTimestamps):
     id: int
     village_code: str
     worker_id: str
@@ -190,6 +193,7 @@ class DuplicateCandidateOut(BaseModel):
     resolved_by: str | None
     resolved_at: dt.datetime | None
     created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 class DuplicateResolve(BaseModel):
