@@ -27,6 +27,7 @@ from services.registry import (
     duplicates,
     history,
     import_limits,
+    import_list,
     imports,
     lifecycle,
     workers,
@@ -427,6 +428,17 @@ def import_out(record: WorkerImport) -> WorkerImportOut:
 
 
 ImportId = Annotated[WorkerIdText, Path()]
+
+
+@imports_router.get("", response_model=Page[WorkerImportOut], summary="Imports you may see (oldest first)")
+def list_imports(
+    session: DbSession,
+    principal: Principal_,
+    pagination: ListPagination,
+    village_code: Annotated[AreaCodeFilter | None, Query()] = None,
+) -> Page[WorkerImportOut]:
+    rows, cursor = import_list.list_imports(session, principal, pagination, village_code=village_code)
+    return Page(items=[import_out(r) for r in rows], next_cursor=cursor)
 
 
 @imports_router.get("/{import_id}", response_model=WorkerImportOut, summary="Status and counts of an import")

@@ -13,8 +13,17 @@ from fastapi.testclient import TestClient
 from services.common.events import RELAY_HEADER, relay_token
 from services.registry.models import DuplicateCandidate, Worker
 from tests.conftest import ClientFactory
-from tests.registry_support import FAR_VILLAGE, OTHER_VILLAGE, VILLAGE, nik_for, temporary_body, worker_body
-from tests.support import TEST_SECRET, internal_headers, village_headers
+from tests.registry_support import (
+    FAR_VILLAGE,
+    OTHER_VILLAGE,
+    VILLAGE,
+    nik_for,
+    roster_csv,
+    roster_row,
+    temporary_body,
+    worker_body,
+)
+from tests.support import TEST_SECRET, internal_headers, run_jobs, village_headers
 from tests.sync_support import check_openapi, check_refusals, check_sorts, check_ties, ids, walk
 
 VIL = village_headers(VILLAGE)
@@ -149,3 +158,30 @@ def test_duplicate_candidates_sync_in_village_time(
         client, "/v1/duplicate-candidates", FAR, updated_since=checkpoint, status="different_people"
     )
     assert ids(changed) == [queue[0]["id"]]
+
+
+def test_imports_list_in_creation_order_and_sync_their_processing(service_client: ClientFactory) -> None:
+    client = service_client("registry")
+    accepted = []
+    for n in range(3):
+        roster = roster_csv([roster_row(10 * n + i, village=FAR_VILLAGE) for i in range(2)])
+        response = client.post("/v1/worker-imports", files={"file": (f"r{n}.csv", roster)}, headers=FAR)
+        assert response.status_code == 202, response.text
+        accepted.append(response.json()["id"])
+    queued = walk(client, "/v1/worker-imports", FAR, limit=1)
+    assert ids(queued) == accepted and {i["status"] for i in queued} == {"queued"}
+    assert all(i["created_at"].endswith("+09:00") and i["village_code"] == FAR_VILLAGE for i in queued)
+    assert ids(walk(client, "/v1/worker-imports", FAR, sort="-created_at", limit=2)) == accepted[::-1]
+    assert ids(walk(client, "/v1/worker-imports", READER)) == accepted
+    assert walk(client, "/v1/worker-imports", VIL) == []
+    check_refusals(client, "/v1/worker-imports", FAR)
+    check_openapi(client, "/v1/worker-imports")
+    checkpoint = dt.datetime.now(dt.UTC).isoformat()
+    assert walk(client, "/v1/worker-imports", FAR, updated_since=checkpoint) == []
+    # The job worker processes each import in set-based statements (staging, INSERT ... SELECT, counts).
+    assert run_jobs(client, "registry") == 3
+    done = walk(client, "/v1/worker-imports", FAR, updated_since=checkpoint, sort="updated_at")
+    assert sorted(ids(done)) == sorted(accepted)
+    assert {(i["status"], i["accepted"]) for i in done} == {("completed", 2)}
+    assert len(walk(client, "/v1/workers", FAR, updated_since=checkpoint, limit=4)) == 6
+    assert walk(client, "/v1/workers", VIL, updated_since=checkpoint) == []
