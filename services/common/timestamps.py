@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ValidationInfo, model_validator
 
 from services.common.timeutil import to_area_time
 
@@ -41,13 +41,18 @@ class UtcTimestamps(BaseModel):
 
 
 class VillageTimestamps(BaseModel):
-    """Every aware datetime field rendered in the offset of the model's ``village_code`` (UTC without one)."""
+    """Every aware datetime field rendered in the offset of the model's ``village_code``.
+
+    A part of a village's resource that does not repeat the code (a worker's history entry, the answer
+    to a lead's conversion) is built with ``model_validate(…, context={"village_code": code})``.
+    """
 
     @model_validator(mode="after")
-    def _in_village_time(self) -> VillageTimestamps:
-        village_code = getattr(self, "village_code", None)
+    def _in_village_time(self, info: ValidationInfo) -> VillageTimestamps:
+        context = info.context if isinstance(info.context, dict) else {}
+        village_code = getattr(self, "village_code", None) or context.get("village_code")
+        # Without a code the values are left as they are: stored times are UTC already, and FastAPI
+        # validates a returned model once more without the context (which must not undo the offset).
         if village_code:
             _convert(self, lambda value: to_area_time(value, village_code))
-        else:
-            _convert(self, lambda value: value.astimezone(dt.UTC))
         return self

@@ -126,11 +126,14 @@ def convert(
     lead = get_lead(session, lead_id, principal, lock=True)
     officers.require_active_officer(session, principal)
     if lead.worker_id is not None and lead.converted_at is not None:
-        return LeadConvertOut(
-            lead_id=lead.id,
-            worker_id=lead.worker_id,
-            linked_existing=lead.linked_existing,
-            converted_at=lead.converted_at,
+        return LeadConvertOut.model_validate(
+            {
+                "lead_id": lead.id,
+                "worker_id": lead.worker_id,
+                "linked_existing": lead.linked_existing,
+                "converted_at": lead.converted_at,
+            },
+            context={"village_code": lead.village_code},
         )
     # Registering is a write in the lead's village: only while assigned there (the registry asks too).
     officers.require_assigned_today(session, principal, lead.village_code)
@@ -180,9 +183,12 @@ def convert(
         lead.occupation = occupation
     session.flush()
     publish_lead_converted(session, lead)
-    return LeadConvertOut(
-        lead_id=lead.id,
-        worker_id=registration.worker_id,
-        linked_existing=registration.existing,
-        converted_at=now,
+    return LeadConvertOut.model_validate(
+        {
+            "lead_id": lead.id,
+            "worker_id": registration.worker_id,
+            "linked_existing": registration.existing,
+            "converted_at": now,
+        },
+        context={"village_code": lead.village_code},
     )

@@ -364,7 +364,7 @@ class LeadConvertIn(Strict):
     funding: Literal["village_fund", "self_pay", "other_sponsor"] | None = None
 
 
-class LeadConvertOut(BaseModel):
+class LeadConvertOut(VillageTimestamps):
     lead_id: int
     worker_id: str
     linked_existing: bool = Field(description="True when the NIK was already registered and linked")

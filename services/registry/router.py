@@ -19,7 +19,6 @@ from services.common.principal import (
     authenticated_principal,
     principal_from_request,
 )
-from services.common.timeutil import to_area_time
 from services.common.wilayah import AREA_CODE_PATTERN, AreaLevel
 from services.registry import (
     access,
@@ -320,14 +319,17 @@ def worker_history(
     worker = workers.get_worker(session, principal, worker_id)
     rows, cursor = history.list_history(session, worker, pagination)
     items = [
-        WorkerHistoryOut(
-            id=h.id,
-            changed_at=to_area_time(h.changed_at, worker.village_code),
-            actor=h.actor,
-            field=h.field,
-            before=h.before,
-            after=h.after,
-            note=h.note,
+        WorkerHistoryOut.model_validate(
+            {
+                "id": h.id,
+                "changed_at": h.changed_at,
+                "actor": h.actor,
+                "field": h.field,
+                "before": h.before,
+                "after": h.after,
+                "note": h.note,
+            },
+            context={"village_code": worker.village_code},
         )
         for h in rows
     ]

@@ -123,7 +123,7 @@ class WorkerCoverage(BaseModel):
     status: Literal["active", "lapsed"]
 
 
-class WorkerHistoryOut(BaseModel):
+class WorkerHistoryOut(VillageTimestamps):
     id: int
     changed_at: dt.datetime
     actor: str = Field(description="Who: kind:subject of the principal, e.g. village:key-1")

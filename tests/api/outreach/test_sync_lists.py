@@ -111,6 +111,7 @@ def test_changes_show_up_in_updated_since_and_stay_in_their_village(
         headers=headers,
     )
     assert converted.status_code == 200, converted.text
+    assert converted.json()["converted_at"].endswith("+07:00")  # the lead's village, as in the lead itself
     java = village_headers(JAVA)
     changed = walk(outreach, "/v1/outreach-sessions", java, updated_since=checkpoint, sort="updated_at")
     # The new booking, then the cancellation; the other village's cancellation never shows here.

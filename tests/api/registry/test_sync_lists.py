@@ -81,6 +81,8 @@ def test_a_papua_worker_is_shown_in_wit_and_a_java_worker_in_wib(service_client:
     # The same instant either way: 09:00 WIT is 07:00 WIB is 00:00Z.
     moment = dt.datetime.fromisoformat(far["created_at"])
     assert moment.utcoffset() == dt.timedelta(hours=9)
+    history = client.get(f"/v1/workers/{far['id']}/history", headers=FAR).json()["items"]
+    assert history and all(entry["changed_at"].endswith("+09:00") for entry in history)
 
 
 def test_changes_applied_from_events_show_up_in_updated_since(service_client: ClientFactory) -> None:
