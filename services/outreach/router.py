@@ -351,7 +351,7 @@ def cancel_session(
 def session_history(
     session_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> list[OutreachSessionChangeOut]:
-    return [scheduling.change_out(c) for c in scheduling.history(session, session_id, principal)]
+    return scheduling.history(session, session_id, principal)
 
 
 @router.get(
@@ -362,16 +362,20 @@ def session_history(
 def session_attendance(
     session_id: PathId, session: DbSession, principal: CurrentPrincipal, pagination: Pagination
 ) -> Page[AttendanceOut]:
+    village_code = scheduling.get_session(session, session_id, principal).village_code
     rows, cursor = scheduling.attendance(session, session_id, principal, pagination)
     items = [
-        AttendanceOut(
-            id=a.id,
-            client_id=a.client_id,
-            session_id=a.session_id,
-            name=a.name,
-            phone=a.phone,
-            nik=leads.mask_nik(a.nik),
-            created_at=a.created_at,
+        AttendanceOut.model_validate(
+            {
+                "id": a.id,
+                "client_id": a.client_id,
+                "session_id": a.session_id,
+                "name": a.name,
+                "phone": a.phone,
+                "nik": leads.mask_nik(a.nik),
+                "created_at": a.created_at,
+            },
+            context={"village_code": village_code},  # the session's village, like the session's times
         )
         for a in rows
     ]

@@ -63,10 +63,17 @@ def session_out(row: OutreachSession) -> OutreachSessionOut:
     )
 
 
-def change_out(row: SessionChange) -> OutreachSessionChangeOut:
-    return OutreachSessionChangeOut(
-        id=row.id, action=row.action, reason=row.reason, changes=row.changes, actor=row.actor, at=row.at
-    )
+def change_out(row: SessionChange, village_code: str) -> OutreachSessionChangeOut:
+    """One history entry, its time in the session's village offset like the session itself."""
+    fields = {
+        "id": row.id,
+        "action": row.action,
+        "reason": row.reason,
+        "changes": row.changes,
+        "actor": row.actor,
+        "at": row.at,
+    }
+    return OutreachSessionChangeOut.model_validate(fields, context={"village_code": village_code})
 
 
 def _writer_officer_id(principal: Principal, requested: int | None) -> int:
@@ -303,10 +310,10 @@ def cancel(
     return row
 
 
-def history(session: Session, session_id: int, principal: Principal) -> list[SessionChange]:
+def history(session: Session, session_id: int, principal: Principal) -> list[OutreachSessionChangeOut]:
     row = get_session(session, session_id, principal)
     statement = select(SessionChange).where(SessionChange.session_id == row.id).order_by(SessionChange.id)
-    return list(session.scalars(statement))
+    return [change_out(change, row.village_code) for change in session.scalars(statement)]
 
 
 def attendance(

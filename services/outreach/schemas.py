@@ -231,7 +231,7 @@ class OutreachSessionOut(VillageTimestamps):
     updated_at: dt.datetime
 
 
-class OutreachSessionChangeOut(BaseModel):
+class OutreachSessionChangeOut(VillageTimestamps):
     id: int
     action: str
     reason: str | None
@@ -273,7 +273,7 @@ class LeadSyncItem(SyncItem):
     consent_captured_by: CapturedBy | None = None
 
 
-class AttendanceOut(BaseModel):
+class AttendanceOut(VillageTimestamps):
     id: int
     client_id: str
     session_id: int

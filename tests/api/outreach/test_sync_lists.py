@@ -5,6 +5,7 @@ village's offset (UTC `Z` for officers, who belong to no one village), tenancy."
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +56,14 @@ def test_sessions_in_creation_order_in_the_village_offset(
     papua = walk(outreach, "/v1/outreach-sessions", village_headers(PAPUA, subject="key-papua"))
     assert ids(papua) == made
     assert all(s["created_at"].endswith("+09:00") and s["updated_at"].endswith("+09:00") for s in papua)
+    # Parts of a session take its village's offset too: its history and its attendance.
+    history = outreach.get(f"/v1/outreach-sessions/{made[0]}/history", headers=headers).json()
+    assert history and all(entry["at"].endswith("+09:00") for entry in history)
+    attendee = {"client_id": str(uuid.uuid4()), "session_id": made[0], "name": "Yohana Wenda"}
+    synced = outreach.post("/v1/sync", json={"attendance": [attendee]}, headers=headers)
+    assert synced.status_code == 200, synced.text
+    attendance = outreach.get(f"/v1/outreach-sessions/{made[0]}/attendance", headers=headers).json()["items"]
+    assert [a["created_at"][-6:] for a in attendance] == ["+09:00"]
     check_refusals(outreach, "/v1/outreach-sessions", ADMIN)
     check_openapi(outreach, "/v1/outreach-sessions")
     check_ties(
