@@ -197,52 +197,75 @@ def paginate_list(
     updated_at: InstrumentedAttribute[dt.datetime],
     id_column: InstrumentedAttribute[Any],
     params: ListParams,
+    ids_follow_creation: bool = False,
 ) -> tuple[list[Any], str | None]:
     """One page of ORM rows of ``statement`` in ``params.sort`` order, after ``params.updated_since``.
 
     The cursor carries the sort's name and the last row's (timestamp, id), so a page boundary inside a
     run of equal timestamps neither skips nor repeats a row, and a cursor of another sort is refused.
+    ``ids_follow_creation``: the ids come from a sequence, so creation order is id order and the
+    creation sorts walk the primary key (no (created_at, id) index needed).
     """
     if params.updated_since is not None:
         statement = statement.where(updated_at >= params.updated_since)
-    moment = updated_at if params.sort is ListSort.updated_at else created_at
     descending = params.sort is ListSort.newest_first
+    moment: InstrumentedAttribute[dt.datetime] | None = (
+        updated_at if params.sort is ListSort.updated_at else None if ids_follow_creation else created_at
+    )
     if params.cursor:
-        after_moment, after_id = _decode_list_cursor(params.cursor, params.sort, id_column)
-        if descending:
-            beyond = or_(moment < after_moment, and_(moment == after_moment, id_column < after_id))
+        after_moment, after_id = _decode_list_cursor(
+            params.cursor, params.sort, id_column, with_moment=moment is not None
+        )
+        if moment is None:
+            statement = statement.where(id_column < after_id if descending else id_column > after_id)
+        # The plain bound on the timestamp lets the (timestamp, id) index start at the cursor; the OR
+        # then only sorts out the rows that share the cursor's timestamp.
+        elif descending:
+            statement = statement.where(
+                moment <= after_moment,
+                or_(moment < after_moment, and_(moment == after_moment, id_column < after_id)),
+            )
         else:
-            beyond = or_(moment > after_moment, and_(moment == after_moment, id_column > after_id))
-        statement = statement.where(beyond)
-    order = [moment.desc(), id_column.desc()] if descending else [moment.asc(), id_column.asc()]
+            statement = statement.where(
+                moment >= after_moment,
+                or_(moment > after_moment, and_(moment == after_moment, id_column > after_id)),
+            )
+    keys = [id_column] if moment is None else [moment, id_column]
+    order = [key.desc() if descending else key.asc() for key in keys]
     rows = list(session.execute(statement.order_by(*order).limit(params.limit + 1)).scalars())
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]
         last = rows[-1]
-        last_moment: dt.datetime = getattr(last, moment.key)
-        next_cursor = encode_cursor(
-            [params.sort.value, last_moment.astimezone(dt.UTC).isoformat(), getattr(last, id_column.key)]
-        )
+        last_moment = None if moment is None else getattr(last, moment.key).astimezone(dt.UTC).isoformat()
+        next_cursor = encode_cursor([params.sort.value, last_moment, getattr(last, id_column.key)])
     return rows, next_cursor
 
 
 def _decode_list_cursor(
-    cursor: str, sort: ListSort, id_column: InstrumentedAttribute[Any]
-) -> tuple[dt.datetime, Any]:
+    cursor: str, sort: ListSort, id_column: InstrumentedAttribute[Any], *, with_moment: bool
+) -> tuple[dt.datetime | None, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise ValidationProblem.single("cursor", "malformed cursor") from None
-    if not isinstance(values, list) or len(values) != 3 or not isinstance(values[1], str):
+    if not isinstance(values, list) or len(values) != 3:
         raise ValidationProblem.single("cursor", "malformed cursor")
     if values[0] != sort.value:
         raise ValidationProblem.single("cursor", "cursor belongs to another sort; start again without it")
+    if not _accepts(id_column)(values[2]):
+        raise ValidationProblem.single("cursor", "malformed cursor")
+    if not with_moment:
+        if values[1] is not None:
+            raise ValidationProblem.single("cursor", "malformed cursor")
+        return None, values[2]
+    if not isinstance(values[1], str):
+        raise ValidationProblem.single("cursor", "malformed cursor")
     try:
         moment = dt.datetime.fromisoformat(values[1])
     except ValueError:
         raise ValidationProblem.single("cursor", "malformed cursor") from None
-    if moment.tzinfo is None or not _accepts(id_column)(values[2]):
+    if moment.tzinfo is None:
         raise ValidationProblem.single("cursor", "malformed cursor")
     return moment.astimezone(dt.UTC), values[2]

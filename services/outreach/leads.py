@@ -103,6 +103,7 @@ def list_leads(
         updated_at=Lead.updated_at,
         id_column=Lead.id,
         params=params,
+        ids_follow_creation=True,
     )
 
 

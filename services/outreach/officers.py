@@ -117,6 +117,7 @@ def list_officers(
         updated_at=Officer.updated_at,
         id_column=Officer.id,
         params=params,
+        ids_follow_creation=True,
     )
 
 

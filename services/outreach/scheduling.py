@@ -244,6 +244,7 @@ def list_sessions(
         updated_at=OutreachSession.updated_at,
         id_column=OutreachSession.id,
         params=params,
+        ids_follow_creation=True,
     )
 
 

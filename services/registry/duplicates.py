@@ -118,6 +118,7 @@ def list_candidates(
         updated_at=DuplicateCandidate.updated_at,
         id_column=DuplicateCandidate.id,
         params=params,
+        ids_follow_creation=True,
     )
 
 

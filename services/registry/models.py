@@ -202,3 +202,6 @@ REFERENCE_TABLES: frozenset[str] = frozenset({"areas"})
 Index("ix_workers_updated_at_id", Worker.updated_at, Worker.id)
 Index("ix_worker_imports_updated_at_id", WorkerImport.updated_at, WorkerImport.id)
 Index("ix_duplicate_candidates_updated_at_id", DuplicateCandidate.updated_at, DuplicateCandidate.id)
+# UUID ids say nothing about creation order: the default (created_at, id) order gets its own index.
+Index("ix_workers_created_at_id", Worker.created_at, Worker.id)
+Index("ix_worker_imports_created_at_id", WorkerImport.created_at, WorkerImport.id)

@@ -287,6 +287,7 @@ def list_deliveries(
         updated_at=WebhookDelivery.updated_at,
         id_column=WebhookDelivery.id,
         params=params,
+        ids_follow_creation=True,
     )
 
 

@@ -75,3 +75,5 @@ class WebhookDelivery(WebhooksBase):
 # Lists integrators sync from filter on updated_since and page in (updated_at, id) order.
 Index("ix_webhook_endpoints_updated_at_id", WebhookEndpoint.updated_at, WebhookEndpoint.id)
 Index("ix_webhook_deliveries_updated_at_id", WebhookDelivery.updated_at, WebhookDelivery.id)
+# Endpoint ids are random: the default (created_at, id) order gets its own index.
+Index("ix_webhook_endpoints_created_at_id", WebhookEndpoint.created_at, WebhookEndpoint.id)

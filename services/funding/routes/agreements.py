@@ -91,6 +91,7 @@ def list_agreements(
         updated_at=FundingAgreement.updated_at,
         id_column=FundingAgreement.id,
         params=pagination,
+        ids_follow_creation=True,
     )
     committed = agreements.committed_by_agreement(session, [a.id for a in rows])
     return Page(

@@ -94,6 +94,7 @@ def list_invoices(
         updated_at=Invoice.updated_at,
         id_column=Invoice.id,
         params=pagination,
+        ids_follow_creation=True,
     )
     return Page(items=[_invoice_out(i) for i in rows], next_cursor=cursor)
 

@@ -118,6 +118,7 @@ def list_payments(
         updated_at=Payment.updated_at,
         id_column=Payment.id,
         params=pagination,
+        ids_follow_creation=True,
     )
     allocations = _allocations(session, [p.id for p in rows])
     return Page(items=[_payment_out(p, allocations[p.id]) for p in rows], next_cursor=cursor)
