@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+UP_ARGS ?=
 
 .PHONY: run test install lint typecheck pytest bench proof fuzz clean
 
@@ -15,9 +16,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Migrate every database, load the areas, run gateway :8000 and services :8001-8003 (Ctrl-C stops all).
+## Migrate every database, load the areas, run gateway :8000 and services :8001-8004 (Ctrl-C stops all);
+## other ports: make run UP_ARGS='--base-port 9000'.
 run: install
-	$(BIN)/sasar up
+	$(BIN)/sasar up $(UP_ARGS)
 
 ## ruff, mypy, then pytest on SQLite and PostgreSQL (PostgreSQL is required when CI is set).
 test: lint typecheck pytest
@@ -29,8 +31,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+## SASAR_TEST_CLEAN_TREE: fail the run if it leaves anything `git status` would show (tests/conftest.py).
 pytest: install
-	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	SASAR_TEST_CLEAN_TREE=1 $(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench
@@ -46,4 +49,4 @@ fuzz: install
 	SASAR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:randomly tests/e2e/test_robustness.py tests/e2e/test_robustness_tenants.py $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -5,12 +5,17 @@ its figures and emits them (:mod:`bench._report`) with the baseline measured in 
 of issue 14. This runner runs each at issue 14's scale (``--quick``: tiny sizes, to check the wiring) and
 writes one table - figure, baseline, ratio, goal, met or by how much it misses and why - with the machine
 and PostgreSQL version, to ``bench/results/<date>.md``, so the numbers are kept with the code.
+
+Each benchmark's results, output and commit are also kept in ``bench/results/<date>.json``. ``--only``
+re-runs some of them (after a fix, say) and the day's report is rendered again from every benchmark's
+latest run, each section naming the commit it ran on.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import subprocess
@@ -18,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -65,6 +71,20 @@ QUICK_ARGS: dict[str, list[str]] = {
 # test; gateway_matrix measures the same at 1, 16 and 64 clients with 1 and N workers.
 
 
+def render_runs(header: list[str], runs: dict[str, dict[str, Any]]) -> str:
+    """The day's report from each benchmark's latest run (in the order the runner runs them)."""
+    ordered = [n for n in FULL_ARGS if n in runs]
+    results = [BenchResult.from_json(r) for n in ordered for r in runs[n]["results"]]
+    failures = [runs[n]["failure"] for n in ordered if runs[n]["failure"]]
+    outputs: list[str] = []
+    for n in ordered:
+        run = runs[n]
+        outcome = f"{'FAILED, ' if run['failure'] else ''}{run['seconds']} s"
+        title = f"### {n} {' '.join(run['args'])} ({outcome}; commit `{run['commit']}`, {run['finished_at']})"
+        outputs += [title, "", "```", run["stdout"], "```", ""]
+    return render(header, results, failures) + "\n## Output of each benchmark\n\n" + "\n".join(outputs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks and write bench/results/<date>.md.")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the wiring, not the goals")
@@ -74,17 +94,23 @@ def main(argv: list[str] | None = None) -> int:
     names = args.only or list(FULL_ARGS)
     now = dt.datetime.now(dt.UTC)
     quick = " (quick: tiny sizes, the verdicts mean nothing)" if args.quick else ""
+    target = folder / "results"
+    target.mkdir(exist_ok=True)
+    stem = f"{now:%Y-%m-%d}{'-quick' if args.quick else ''}"
+    store_path = target / f"{stem}.json"
+    # The day's earlier runs: ``--only`` replaces just the benchmarks it runs.
+    runs: dict[str, dict[str, Any]] = {}
+    if args.only and store_path.exists():
+        runs = json.loads(store_path.read_text(encoding="utf-8"))
+    commit = _commit()
     header = [
-        f"# Benchmarks, {now:%Y-%m-%d %H:%M} UTC{quick}",
+        f"# Benchmarks, {now:%Y-%m-%d}{quick}",
         "",
         f"- machine: {os.cpu_count()} cores, {platform.machine()}, PostgreSQL {_postgres_version()}",
-        f"- commit `{_commit()}`, Python {platform.python_version()}",
-        f"- run: `python -m bench {' '.join(sys.argv[1:] if argv is None else argv)}`",
+        f"- Python {platform.python_version()}; each section below names the commit it ran on",
+        "- run: `python -m bench` (`--only NAME` re-runs one and keeps the others' latest figures)",
     ]
     print("\n".join(header), flush=True)
-    results: list[BenchResult] = []
-    failures: list[str] = []
-    outputs: list[str] = []
     with tempfile.TemporaryDirectory(prefix="sasar-bench-") as tmp:
         for name in names:
             module_args = (QUICK_ARGS if args.quick else FULL_ARGS)[name]
@@ -101,21 +127,26 @@ def main(argv: list[str] | None = None) -> int:
             seconds = time.perf_counter() - started
             print(completed.stdout, end="", flush=True)
             found = load(store)
-            results += found
-            outcome = f"{seconds:.0f} s"
+            failure = None
             if completed.returncode != 0 or not found:
-                failures.append(
+                failure = (
                     f"`{name}` exit {completed.returncode}: {completed.stderr.strip()[-600:] or 'no result'}"
                 )
-                outcome = f"FAILED, {outcome}"
-            outputs += [f"### {name} ({outcome})", "", "```", completed.stdout.strip(), "```", ""]
-    report = render(header, results, failures) + "\n## Output of each benchmark\n\n" + "\n".join(outputs)
-    target = folder / "results"
-    target.mkdir(exist_ok=True)
-    path = target / f"{now:%Y-%m-%d}{'-quick' if args.quick else ''}.md"
+            runs[name] = {
+                "commit": commit,
+                "finished_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "seconds": round(seconds),
+                "args": module_args,
+                "results": [r.to_json() for r in found],
+                "failure": failure,
+                "stdout": completed.stdout.strip(),
+            }
+            store_path.write_text(json.dumps(runs, indent=1), encoding="utf-8")
+    report = render_runs(header, runs)
+    path = target / f"{stem}.md"
     path.write_text(report, encoding="utf-8")
     print(f"\nreport: {path}")
-    return 1 if failures else 0
+    return 1 if any(runs[n]["failure"] for n in names) else 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -42,6 +44,8 @@ class BenchResult:
     total_idr: int
     billing_seconds: float
     raw_seconds: float
+    # Seconds per step of the run (services.funding.billing.STEPS), in order: where the time goes.
+    steps: tuple[tuple[str, float], ...] = ()
 
     @property
     def ratio(self) -> float:
@@ -123,10 +127,18 @@ def run_bench(url: str, villages: int, workers: int) -> BenchResult:
         upgrade("funding", bench_url)
         database = Database(bench_url)
         _seed(database, villages, workers)
+        marks: list[tuple[str, float]] = []
         started = time.perf_counter()
         with database.sessions() as session, session.begin():
-            result = run_billing(session, PERIOD, actor="bench")
+            result = run_billing(
+                session,
+                PERIOD,
+                actor="bench",
+                progress=lambda step: marks.append((step, time.perf_counter())),
+            )
         billing_seconds = time.perf_counter() - started
+        marks.append(("commit", time.perf_counter()))
+        steps = tuple((name, at - (marks[i - 1][1] if i else started)) for i, (name, at) in enumerate(marks))
         with database.engine.begin() as connection:
             # Same columns, defaults, indexes and foreign key as invoice_lines: the same lines, raw.
             connection.execute(text("CREATE TABLE bench_raw_lines (LIKE invoice_lines INCLUDING ALL)"))
@@ -143,7 +155,9 @@ def run_bench(url: str, villages: int, workers: int) -> BenchResult:
             ).one()
         if (raw_lines, raw_total) != (result.lines, result.total_idr):
             raise RuntimeError(f"baseline differs: {raw_lines} lines Rp{raw_total} vs {result}")
-        return BenchResult(villages, workers, result.lines, result.total_idr, billing_seconds, raw_seconds)
+        return BenchResult(
+            villages, workers, result.lines, result.total_idr, billing_seconds, raw_seconds, steps
+        )
     finally:
         if database is not None:
             database.dispose()
@@ -157,13 +171,22 @@ def main(argv: list[str] | None = None) -> BenchResult:
     parser.add_argument("--villages", type=int, default=1_000)
     parser.add_argument("--workers", type=int, default=100, help="workers per village")
     parser.add_argument("--url", default=os.environ.get("SASAR_BENCH_POSTGRES_URL", DEFAULT_URL))
+    parser.add_argument(
+        "--peak-rss-only", action="store_true", help="run, print only the process's peak RSS in MB (a probe)"
+    )
     args = parser.parse_args(argv)
     result = run_bench(args.url, args.villages, args.workers)
+    if args.peak_rss_only:
+        print(f"{_peak_rss_mb():.1f}")
+        return result
     print(f"villages x workers     : {result.villages:,} x {result.workers:,}")
     print(f"lines                  : {result.lines:,} (Rp{result.total_idr:,})")
     print(
         f"funding billing run    : {result.billing_seconds:.2f} s "
         f"({result.lines / result.billing_seconds:,.0f} lines/s)"
+    )
+    print(
+        "steps of the run       : " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.steps)
     )
     print(
         f"raw INSERT ... SELECT  : {result.raw_seconds:.2f} s "
@@ -181,18 +204,45 @@ def main(argv: list[str] | None = None) -> BenchResult:
             scale=scale,
         )
     )
-    # Linux reports kilobytes. The run is set-based: this should not grow with the number of workers.
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The run is set-based, so the billing process's memory must not grow with the number of workers:
+    # its peak is compared with the peak of the same run at a hundredth of the villages, in a fresh process.
+    small = max(args.villages // 100, 1)
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.billing_run",
+            "--villages",
+            str(small),
+            "--workers",
+            str(args.workers),
+            "--url",
+            args.url,
+            "--peak-rss-only",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    small_peak = float(probe.stdout.strip().splitlines()[-1])
     emit(
         Reported(
             name="billing run, peak RSS of the billing process",
-            figure=peak_mb,
+            figure=_peak_rss_mb(),
             unit="MB",
-            reason="flat in the number of workers: compare runs of different --workers",
+            baseline=small_peak,
+            baseline_label=f"the same run at {small:,} villages",
+            goal=Goal(
+                "flat in the number of workers (<= 1.25x the peak at 1/100 the scale)", "ratio", "<=", 1.25
+            ),
             scale=scale,
         )
     )
     return result
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kilobytes
 
 
 if __name__ == "__main__":

@@ -25,8 +25,9 @@ from services.common.db import Database
 from services.common.principal import Principal, PrincipalKind
 
 ANONYMOUS = Principal(kind=PrincipalKind.anonymous, subject="anonymous")
-# Resources readable without a credential (public reference data).
-PUBLIC_RESOURCES = frozenset({"areas"})
+# Resources readable without a credential: public reference data, and officers' calendar feeds, whose
+# secret URL is the credential (calendar apps cannot log in; outreach checks the secret).
+PUBLIC_RESOURCES = frozenset({"areas", "calendar-feeds"})
 _CACHE_MAX = 50_000
 
 

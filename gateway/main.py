@@ -26,7 +26,7 @@ from gateway.routing import Proxy, service_for_path
 from services.common.app import problem_openapi
 from services.common.db import Database, install_database_error_handling
 from services.common.errors import UnhandledErrorMiddleware, install_problem_handlers, problem_response
-from services.common.health import Health, Readiness
+from services.common.health import Health, Readiness, instance_headers
 from services.common.logging import configure_logging
 from services.common.metrics import install_metrics
 from services.common.migrations import current_revision, head_revision
@@ -99,8 +99,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     gateway_openapi = problem_openapi(app, OPERATIONS)
     app.openapi = gateway_openapi  # type: ignore[method-assign]  # its own part; /openapi.json is merged
 
+    instance_proof = instance_headers()
+
     @app.get("/healthz", response_model=Health, tags=["health"], summary="The gateway process is up")
-    async def healthz() -> Health:
+    async def healthz(response: Response) -> Health:
+        response.headers.update(instance_proof)
         return Health(status="ok", component="gateway")
 
     @app.get(

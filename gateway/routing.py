@@ -35,6 +35,7 @@ ROUTES: dict[str, str] = {
     "villages": "funding",
     "officers": "outreach",
     "me": "outreach",
+    "calendar-feeds": "outreach",
     "outreach-sessions": "outreach",
     "sync": "outreach",
     "leads": "outreach",

@@ -9,7 +9,9 @@ from empty tables (reference data kept).
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,6 +26,48 @@ from tests.support import (
 )
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+CHECKOUT = Path(__file__).resolve().parents[1]
+_TREE_BEFORE = pytest.StashKey[set[str]]()
+CLEAN_TREE_ENV = "SASAR_TEST_CLEAN_TREE"
+
+
+def _tree_status() -> set[str] | None:
+    """``git status --porcelain`` of the checkout (``None`` outside a git checkout)."""
+    try:
+        listed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=CHECKOUT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return set(listed.stdout.splitlines())
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Under `make test` (SASAR_TEST_CLEAN_TREE=1) the run must leave the clone as it found it: nothing
+    # written or changed that git would see. Opt-in, so targeted runs while editing are not flagged.
+    # Checked once, by the controlling process (not each xdist worker).
+    if os.environ.get(CLEAN_TREE_ENV) == "1" and not hasattr(session.config, "workerinput"):
+        before = _tree_status()
+        if before is not None:
+            session.config.stash[_TREE_BEFORE] = before
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_TREE_BEFORE, None)
+    if before is None:
+        return
+    left = sorted((_tree_status() or set()) - before)
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "the tests left the clone dirty (git status):\n  " + "\n  ".join(left)
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.common.db import Database
 from services.common.events import outbox_lag
 from services.common.migrations import current_revision, head_revision
+
+# `sasar up` starts each process with a random token and believes a port is its own process only when
+# /healthz answers with that token: another program on the port cannot make it report ready.
+INSTANCE_TOKEN_ENV = "SASAR_INSTANCE_TOKEN"
+INSTANCE_HEADER = "X-Sasar-Instance"
+
+
+def instance_headers() -> dict[str, str]:
+    """The header proving which started process answers (empty when not started by ``sasar up``)."""
+    token = os.environ.get(INSTANCE_TOKEN_ENV, "")
+    return {INSTANCE_HEADER: token} if token else {}
 
 
 class Health(BaseModel):
@@ -27,8 +39,11 @@ class Readiness(BaseModel):
 def health_router(component: str) -> APIRouter:
     router = APIRouter(tags=["health"])
 
+    proof = instance_headers()
+
     @router.get("/healthz", response_model=Health, summary="The process is up")
-    async def healthz() -> Health:
+    async def healthz(response: Response) -> Health:
+        response.headers.update(proof)
         return Health(status="ok", component=component)
 
     @router.get(

@@ -1,4 +1,4 @@
-"""Structured logs (structlog): JSON lines on stdout with the request id bound, NIKs masked."""
+"""Structured logs (structlog): JSON lines on stdout with the request id bound, NIKs and secrets masked."""
 
 from __future__ import annotations
 
@@ -18,10 +18,28 @@ def mask_niks_in_text(text: str) -> str:
     return _NIK_IN_TEXT.sub(lambda m: f"{m.group(1)}{'*' * 10}{m.group(2)}", text)
 
 
+# An officer's calendar feed URL is its own credential (``/v1/calendar-feeds/<secret>.ics``): the path
+# segment is masked whatever it holds, and a ``cf_…`` secret anywhere else too.
+_FEED_SECRET_IN_PATH = re.compile(r"(calendar-feeds/)[^/?#\s\"']+")
+_FEED_SECRET = re.compile(r"(?<![A-Za-z0-9_-])cf_[A-Za-z0-9_-]{16,}")
+
+
+def mask_secrets_in_text(text: str) -> str:
+    """Mask calendar feed secrets (request paths are logged by every component)."""
+    if "cf_" not in text and "calendar-feeds/" not in text:
+        return text
+    return _FEED_SECRET.sub("cf_***", _FEED_SECRET_IN_PATH.sub(r"\1***", text))
+
+
+def mask_log_text(text: str) -> str:
+    """What every log line goes through: NIKs and secrets masked."""
+    return mask_secrets_in_text(mask_niks_in_text(text))
+
+
 def _mask_pii(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event_dict.items()):
         if isinstance(value, str):
-            event_dict[key] = mask_niks_in_text(value)
+            event_dict[key] = mask_log_text(value)
     return event_dict
 
 
@@ -32,7 +50,7 @@ class NikMaskingFilter(logging.Filter):
         # Arguments are masked in place, not merged into the message: uvicorn's access formatter
         # unpacks record.args itself.
         if isinstance(record.msg, str):
-            record.msg = mask_niks_in_text(record.msg)
+            record.msg = mask_log_text(record.msg)
         if isinstance(record.args, tuple):
             record.args = tuple(_masked(arg) for arg in record.args)
         elif isinstance(record.args, Mapping):
@@ -41,7 +59,7 @@ class NikMaskingFilter(logging.Filter):
 
 
 def _masked(value: object) -> object:
-    return mask_niks_in_text(value) if isinstance(value, str) else value
+    return mask_log_text(value) if isinstance(value, str) else value
 
 
 # Loggers whose records are formatted by handlers uvicorn installs itself (not propagated to root).

@@ -7,10 +7,13 @@ the few settings that every component shares (``SASAR_ENV``, ``SASAR_INTERNAL_SE
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from services.common.timeutil import PINNED_TODAY_ENV, pinned_today
 
@@ -18,6 +21,31 @@ from services.common.timeutil import PINNED_TODAY_ENV, pinned_today
 DEFAULT_INTERNAL_SECRET = "dev-internal-secret-change-me-0123456789"
 
 Environment = Literal["development", "test", "production"]
+
+HOME_ENV = "SASAR_HOME"
+# The checkout (editable install): where `make run` has always kept var/.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def state_home() -> Path:
+    """Where local state (the SQLite files under var/) lives: ``SASAR_HOME`` if set, else the project.
+
+    Never the current directory, so ``sasar`` run from anywhere finds the same databases."""
+    configured = os.environ.get(HOME_ENV, "").strip()
+    return Path(configured).expanduser().resolve() if configured else PROJECT_ROOT
+
+
+def anchor_sqlite_url(url: str, home: Path | None = None) -> str:
+    """A SQLite URL with a relative file path made absolute under ``home`` (default :func:`state_home`);
+    every other URL (PostgreSQL, in-memory, already absolute) unchanged."""
+    if not url.startswith("sqlite"):
+        return url
+    parsed = make_url(url)
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:") or Path(database).is_absolute():
+        return url
+    anchored = (home or state_home()) / database
+    return parsed.set(database=str(anchored)).render_as_string(hide_password=False)
 
 
 class ComponentSettings(BaseSettings):
@@ -56,6 +84,11 @@ class ComponentSettings(BaseSettings):
         if pinned_today() is not None:
             problems.append(f"{PINNED_TODAY_ENV} pins the business date (tests and demos only)")
         return problems
+
+    @model_validator(mode="after")
+    def _anchor_local_database(self) -> ComponentSettings:
+        self.database_url = anchor_sqlite_url(self.database_url)
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> ComponentSettings:

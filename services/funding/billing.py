@@ -14,8 +14,9 @@ Each step is one set-based statement (no per-worker Python loop):
 2. create missing invoice counters, then lock the village counters (``SELECT … FOR UPDATE``);
 3. ``INSERT … SELECT`` the invoices, numbered ``counter + ROW_NUMBER()`` per village (gapless);
 4. advance the counters to the highest number used;
-5. ``INSERT … SELECT`` the lines, priced in SQL (:mod:`pricing_sql`);
-6. ``UPDATE`` the invoice totals and issue them.
+5. ``INSERT … SELECT`` the lines, priced in SQL (:mod:`pricing_sql`), and ``UPDATE`` the invoice totals
+   and issue them (on PostgreSQL one statement: the totals are summed from the lines as they are written);
+6. record the run's figures and publish ``invoice.issued``.
 """
 
 from __future__ import annotations
@@ -249,33 +250,52 @@ def run_billing(
         # to sort the lines for numbering in memory: a billing run is one big batch statement.
         session.execute(text("ANALYZE invoices"))
         session.execute(text("SET LOCAL work_mem = '128MB'"))
-    session.execute(
-        text(lines_sql(dialect, member_sql)).bindparams(bindparam("p", type_=Integer())),
-        {"p": p, "run": run.id, **scope},
-    )
+    lines_params = {"p": p, "run": run.id, **scope}
+    if dialect == "postgresql":
+        # One statement writes the lines and issues their invoices with the totals summed from the rows
+        # being written (RETURNING), instead of reading millions of lines back: the profile of a national
+        # run put that second pass at a tenth of the run. (A data-modifying WITH always runs to completion,
+        # read or not.)
+        lines = session.scalar(
+            text(f"""
+            WITH written AS ({lines_sql(dialect, member_sql)} RETURNING invoice_id, amount_idr),
+            totals AS (SELECT invoice_id, SUM(amount_idr) AS total_idr FROM written GROUP BY invoice_id),
+            issued AS (UPDATE invoices SET status = 'issued', total_idr = totals.total_idr, updated_at = :now
+                       FROM totals WHERE invoices.id = totals.invoice_id)
+            SELECT COUNT(*) FROM written
+            """).bindparams(bindparam("p", type_=Integer()), bindparam("now", type_=UTCDateTime())),
+            {**lines_params, "now": now},
+        )
+    else:
+        written = session.execute(
+            text(lines_sql(dialect, member_sql)).bindparams(bindparam("p", type_=Integer())), lines_params
+        )
+        lines = getattr(written, "rowcount", 0)
+        session.execute(
+            text("""
+            UPDATE invoices SET status = 'issued', updated_at = :now,
+                total_idr = (SELECT COALESCE(SUM(l.amount_idr), 0) FROM invoice_lines l
+                             WHERE l.invoice_id = invoices.id)
+            WHERE billing_run_id = :run
+            """).bindparams(bindparam("now", type_=UTCDateTime())),
+            {"run": run.id, "now": now},
+        )
     step("lines")
 
+    # An invoice of the run with no line (none expected: eligibility asks for a member to bill) is
+    # issued at zero rather than left a draft.
     session.execute(
-        text("""
-        UPDATE invoices SET status = 'issued', updated_at = :now,
-            total_idr = (SELECT COALESCE(SUM(l.amount_idr), 0) FROM invoice_lines l
-                         WHERE l.invoice_id = invoices.id)
-        WHERE billing_run_id = :run
-        """).bindparams(bindparam("now", type_=UTCDateTime())),
-        {"run": run.id, "now": utcnow()},
+        text(
+            "UPDATE invoices SET status = 'issued', updated_at = :now "
+            "WHERE billing_run_id = :run AND status = 'draft'"
+        ).bindparams(bindparam("now", type_=UTCDateTime())),
+        {"run": run.id, "now": now},
     )
     issued, total = session.execute(
         select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.total_idr), 0)).where(
             Invoice.billing_run_id == run.id
         )
     ).one()
-    lines = session.scalar(
-        text(
-            "SELECT COUNT(*) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id "
-            "WHERE i.billing_run_id = :run"
-        ),
-        {"run": run.id},
-    )
     run.invoices_issued, run.lines, run.total_idr = int(issued), int(lines or 0), int(total)
     run.finished_at = utcnow()
     session.flush()

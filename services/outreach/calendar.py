@@ -9,7 +9,7 @@ from services.outreach.models import Officer, OutreachSession
 from services.outreach.schemas import OutreachSessionKind, OutreachSessionStatus
 
 PRODID = "-//Sasar//Outreach sessions//ID"
-_SUMMARY = {
+SESSION_TITLES = {
     OutreachSessionKind.sosialisasi: "Sosialisasi BPJS Ketenagakerjaan",
     OutreachSessionKind.door_to_door: "Door to door (pendataan pekerja)",
     OutreachSessionKind.registration_desk: "Meja pendaftaran BPJS Ketenagakerjaan",
@@ -30,7 +30,7 @@ def officer_calendar(officer: Officer, sessions: list[OutreachSession], *, host:
         # Aware datetimes in the village zone: icalendar writes TZID=Asia/Jakarta etc.
         event.add("dtstart", to_area_time(row.starts_at, row.village_code))
         event.add("dtend", to_area_time(row.ends_at, row.village_code))
-        event.add("summary", f"{_SUMMARY[OutreachSessionKind(row.kind)]} — {row.village_code}")
+        event.add("summary", f"{SESSION_TITLES[OutreachSessionKind(row.kind)]} — {row.village_code}")
         event.add("location", row.venue)
         hosts = ", ".join(f"{c['name']} ({c['role']})" for c in row.co_hosts)
         event.add(

@@ -31,3 +31,7 @@ class SessionNotChangeable(Conflict):
 
 class NotAssigned(ValidationProblem):
     """The officer has no assignment in that village on that date."""
+
+
+class CalendarFeedNotFound(NotFound):
+    """No live calendar feed: unknown, revoked or replaced secret, or an officer without one."""

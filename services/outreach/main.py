@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.common.app import create_service_app
 from services.common.metrics import Gauge, query_gauge
-from services.outreach import progress
+from services.outreach import calendar_routes, progress
 from services.outreach.config import OutreachSettings, get_settings
 from services.outreach.events import outreach_inbox
 from services.outreach.models import outbox
@@ -26,7 +26,7 @@ def create_app(settings: OutreachSettings | None = None) -> FastAPI:
         settings=settings or get_settings(),
         title="Sasar outreach",
         description="Officers, village assignments, sessions, offline field sync, leads and targets.",
-        routers=[router, internal_router],
+        routers=[router, calendar_routes.router, internal_router],
         on_startup=[install_registry_client, _warm_area_reference],
         inbox=outreach_inbox,
         outbox=outbox,

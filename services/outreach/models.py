@@ -214,6 +214,36 @@ class WorkerTally(OutreachBase):
     version: Mapped[int] = mapped_column(Integer)
 
 
+# Only active feeds (not revoked) are unique per officer: revoked rows stay as the record of who
+# revoked which feed and when.
+ACTIVE_FEED_SQL = "revoked_at IS NULL"
+
+
+class CalendarFeed(OutreachBase):
+    """An officer's subscribable calendar URL. Only the SHA-256 of its secret is stored (the secret is
+    shown once, like an API key); an officer has at most one feed not revoked."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    secret_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(120))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(120))
+
+    __table_args__ = (
+        Index(
+            "uq_calendar_feeds_active_officer",
+            "officer_id",
+            unique=True,
+            postgresql_where=text(ACTIVE_FEED_SQL),
+            sqlite_where=text(ACTIVE_FEED_SQL),
+        ),
+    )
+
+
 # Tables filled by migrations or loaders (reference data): tests keep them between cases.
 REFERENCE_TABLES: frozenset[str] = frozenset()
 

@@ -3,7 +3,15 @@ live in the routes and domain modules; this table documents them)."""
 
 from __future__ import annotations
 
-from services.common.openapi import ANY_INTERNAL, OFFICER, VILLAGE, OperationKey, OperationTable, internal
+from services.common.openapi import (
+    ANONYMOUS,
+    ANY_INTERNAL,
+    OFFICER,
+    VILLAGE,
+    OperationKey,
+    OperationTable,
+    internal,
+)
 
 ADMIN = internal("outreach:admin")
 INTERNAL_READERS = internal("outreach:admin", "reports:read")
@@ -22,6 +30,10 @@ OPERATION_IDS: dict[OperationKey, str] = {
     ("POST", "/v1/officers/{officer_id}/assignments/{assignment_id}/end"): "officers_assignments_end",
     ("GET", "/v1/officers/{officer_id}/calendar.ics"): "officers_calendar_get",
     ("GET", "/v1/me"): "me_get",
+    ("POST", "/v1/me/calendar-feed"): "me_calendar_feed_create",
+    ("DELETE", "/v1/me/calendar-feed"): "me_calendar_feed_revoke",
+    ("DELETE", "/v1/officers/{officer_id}/calendar-feed"): "officers_calendar_feed_revoke",
+    ("GET", "/v1/calendar-feeds/{secret}.ics"): "calendar_feeds_get",
     ("POST", "/v1/outreach-sessions"): "outreach_sessions_create",
     ("GET", "/v1/outreach-sessions"): "outreach_sessions_list",
     ("GET", "/v1/outreach-sessions/{session_id}"): "outreach_sessions_get",
@@ -54,6 +66,11 @@ SECURITY: dict[OperationKey, tuple[str, ...]] = {
     ("POST", "/v1/officers/{officer_id}/assignments/{assignment_id}/end"): ADMIN,
     ("GET", "/v1/officers/{officer_id}/calendar.ics"): OWN_OFFICER,
     ("GET", "/v1/me"): (OFFICER,),
+    ("POST", "/v1/me/calendar-feed"): (OFFICER,),
+    ("DELETE", "/v1/me/calendar-feed"): (OFFICER,),
+    ("DELETE", "/v1/officers/{officer_id}/calendar-feed"): ADMIN,
+    # The URL's secret is the credential: calendar apps cannot log in.
+    ("GET", "/v1/calendar-feeds/{secret}.ics"): (ANONYMOUS,),
     ("POST", "/v1/outreach-sessions"): FIELD_WRITERS,
     ("GET", "/v1/outreach-sessions"): SCOPED_READERS,
     ("GET", "/v1/outreach-sessions/{session_id}"): SCOPED_READERS,

@@ -81,6 +81,11 @@ def village_count(area: str | None) -> int:
     return _reference().villages_under[area or NATIONAL]
 
 
+def area_name(code: str) -> str | None:
+    """The area's name in the shipped table (``None`` for a code it does not know)."""
+    return _reference().names.get(code)
+
+
 # --- targets -------------------------------------------------------------------------------------
 
 

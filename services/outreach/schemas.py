@@ -148,6 +148,18 @@ class MeOut(BaseModel):
     villages: list[str] = Field(description="Villages with an assignment valid today (village dates)")
 
 
+class CalendarFeedOut(BaseModel):
+    """A new calendar feed. The URL's secret is shown only in this answer."""
+
+    url: str = Field(
+        description="Subscribe to this URL in a calendar app (no login); anyone holding it sees the "
+        "officer's sessions, so treat it like a password",
+        examples=["https://api.sasar.example/v1/calendar-feeds/cf_3q2XbY0….ics"],
+    )
+    path: str = Field(description="The same address relative to the gateway's base URL")
+    created_at: dt.datetime
+
+
 class OfficerAccessOut(BaseModel):
     officer_id: int
     nrp: str

@@ -124,15 +124,24 @@ class Attempt:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-Sender = Callable[[str, dict[str, str], str], Attempt]
+# (url, headers, body, address): ``address`` is where the target check resolved the URL's host.
+Sender = Callable[[str, dict[str, str], str, str], Attempt]
 
 
 def http_sender(timeout: float) -> Sender:
-    def send(url: str, headers: dict[str, str], body: str) -> Attempt:
+    def send(url: str, headers: dict[str, str], body: str, address: str) -> Attempt:
+        # Connect to the checked address, not to a fresh resolution of the name (DNS rebinding).
+        target = targets.pinned(url, address)
+        extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
         try:
             # Redirects are not followed: a 3xx could point anywhere, past the target check.
             with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-                response = client.post(url, content=body.encode(), headers=headers)
+                response = client.post(
+                    target.url,
+                    content=body.encode(),
+                    headers={**headers, "Host": target.host_header},
+                    extensions=extensions,
+                )
         except httpx.HTTPError as exc:
             return Attempt(None, f"{type(exc).__name__}: {exc}"[:300])
         return Attempt(response.status_code, None if response.is_success else f"HTTP {response.status_code}")
@@ -178,14 +187,16 @@ def attempt_delivery(
 ) -> Attempt:
     try:
         # Again at delivery time: the host may resolve elsewhere than when the endpoint was saved.
-        targets.check_target(endpoint.url, targets.parse_allow_list(settings.allow_private_targets), resolve)
+        address = targets.check_target(
+            endpoint.url, targets.parse_allow_list(settings.allow_private_targets), resolve
+        )
     except UnsafeTarget as exc:
         reason = exc.errors[0]["reason"] if exc.errors else str(exc.detail)
         return Attempt(None, f"target refused: {reason}"[:300])
     headers = signing.signed_headers(
         endpoints.secrets_in_force(endpoint, now), delivery.event_id, now, delivery.payload
     )
-    return send(endpoint.url, headers, delivery.payload)
+    return send(endpoint.url, headers, delivery.payload, address)
 
 
 def record_attempt(

@@ -2,7 +2,9 @@
 
 A target is checked when an endpoint is created or changed, by resolving its host, and again before
 every attempt: a name that resolved to a public address yesterday may resolve to 127.0.0.1 today (DNS
-rebinding). Addresses in ``SASAR_WEBHOOKS_ALLOW_PRIVATE_TARGETS`` are allowed anyway (tests, demos).
+rebinding). The attempt then connects to the address that was checked (:func:`pinned`), never to a second
+resolution of the name, so a rebinding between check and connect cannot slip through. Addresses in
+``SASAR_WEBHOOKS_ALLOW_PRIVATE_TARGETS`` are allowed anyway (tests, demos).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Sequence
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from services.webhooks.exceptions import UnsafeTarget
 
@@ -58,10 +61,36 @@ def system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+@dataclass(frozen=True)
+class PinnedRequest:
+    """A POST aimed at a checked address: the URL names the address, ``Host`` (and TLS SNI and certificate
+    checks, through ``sni_hostname``) keep naming the host the partner registered."""
+
+    url: str
+    host_header: str
+    sni_hostname: str | None
+
+
+def pinned(url: str, address: str) -> PinnedRequest:
+    """``url`` rewritten to connect to ``address`` (one that :func:`check_target` returned)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    host_header = parts.netloc.rsplit("@", 1)[-1]
+    return PinnedRequest(
+        url=urlunsplit(parts._replace(netloc=netloc)),
+        host_header=host_header,
+        sni_hostname=host if parts.scheme == "https" else None,
+    )
+
+
 def check_target(
     url: str, allow: Sequence[Network], resolve: Resolver = system_resolver, *, field: str = "url"
-) -> None:
-    """Refuse (422 on ``field``) a URL a webhook may not be sent to."""
+) -> str:
+    """Refuse (422 on ``field``) a URL a webhook may not be sent to; else the address to connect to.
+
+    Every address the name resolves to must pass, so no later choice among them can be unsafe."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -85,3 +114,4 @@ def check_target(
         reason = refusal(address)
         if reason is not None and not any(address in network for network in allow):
             raise UnsafeTarget.single(field, f"resolves to {address}, {reason}; webhooks go to public hosts")
+    return str(addresses[0])

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from services.common.wilayah import VillageKind, reference_village_codes, village_kind
 from tests.support import TEST_SECRET
 
 COMPONENT_APPS = {
@@ -34,6 +37,21 @@ def free_port() -> int:
 
 E2E_TODAY = "2026-11-20"
 
+# Villages handed out by `RunningSystem.fresh_village`: the desa of Kabupaten Pemalang (WIB) outside
+# kecamatan 33.26.15, whose villages some tests still name themselves.
+FRESH_VILLAGE_POOL = tuple(
+    sorted(
+        code
+        for code in reference_village_codes()
+        if code.startswith("33.26.")
+        and not code.startswith("33.26.15.")
+        and village_kind(code) is VillageKind.desa
+    )
+)
+# Fresh NIKs: a birth date no test names itself (15 March 1985; women's day + 40), a serial per NIK.
+_FRESH_NIK_REGION, _FRESH_NIK_BIRTH = "332615", "0385"
+FRESH_NIK_BIRTH_DATE = "1985-03-15"
+
 
 @dataclass
 class RunningSystem:
@@ -42,6 +60,17 @@ class RunningSystem:
     ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in COMPONENT_APPS})
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    _villages: Iterator[str] = field(default_factory=lambda: iter(FRESH_VILLAGE_POOL), init=False, repr=False)
+    _nik_serials: Iterator[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
+
+    def fresh_village(self) -> str:
+        """A village no other test on this system has used: a test that owns its data passes in any order."""
+        return next(self._villages)
+
+    def fresh_nik(self, sex: str = "M") -> str:
+        """A valid NIK no other test on this system has registered (born 15 March 1985, of ``sex``)."""
+        day = "55" if sex == "F" else "15"
+        return f"{_FRESH_NIK_REGION}{day}{_FRESH_NIK_BIRTH}{next(self._nik_serials):04d}"
 
     @property
     def env(self) -> dict[str, str]:

@@ -201,7 +201,8 @@ def test_over_nats_a_payment_made_while_the_registry_is_down_arrives_once_it_is_
 
 def paid_invoice_activates_workers(system: RunningSystem) -> None:
     niks = [f"33261502028{n}0001" for n in range(3)]
-    key, workers, invoice = funded_village(system, "33.26.15.2004", niks)
+    village = system.fresh_village()
+    key, workers, invoice = funded_village(system, village, niks)
     # Polling reads use an internal reader: the village key's own limit (60/min here) is not for polling.
     reader = client_token(system, "coverage reader", "registry:read", "reports:read")
     assert statuses(system, reader, workers) == ["registered"] * 3
@@ -216,7 +217,7 @@ def paid_invoice_activates_workers(system: RunningSystem) -> None:
 
     def covered() -> tuple[int, int]:
         body = httpx.get(
-            f"{system.gateway}/v1/outreach-progress?area=33.26.15.2004&year=2026", headers=bearer(reader)
+            f"{system.gateway}/v1/outreach-progress?area={village}&year=2026", headers=bearer(reader)
         ).json()
         return body["registered"], body["covered"]
 
@@ -225,7 +226,7 @@ def paid_invoice_activates_workers(system: RunningSystem) -> None:
 
 def payment_survives_registry_restart(system: RunningSystem) -> None:
     niks = [f"33261503038{n}0001" for n in range(2)]
-    key, workers, invoice = funded_village(system, "33.26.15.2005", niks)
+    key, workers, invoice = funded_village(system, system.fresh_village(), niks)
     reader = client_token(system, "restart reader", "registry:read")
     system.stop("registry")
     try:
@@ -246,7 +247,7 @@ def test_a_relay_killed_mid_delivery_loses_nothing_and_applies_nothing_twice(sys
 
     from tests.registry_support import IMPORT_HEADER, nik_for
 
-    village, total = "33.26.15.2006", 1500
+    village, total = system.fresh_village(), 1500
     key = village_key(system, village)
     lines = [IMPORT_HEADER] + [
         f"{nik_for(n, day=15, month=6, yy=77)},,Pekerja {n},,,,{village},petani,1000000,JKK;JKM,"
@@ -301,7 +302,7 @@ def test_a_relay_killed_mid_delivery_loses_nothing_and_applies_nothing_twice(sys
 def test_a_worker_who_died_on_the_10th_is_billed_for_that_month_and_not_the_next(
     system: RunningSystem,
 ) -> None:
-    village = "33.26.15.2009"
+    village = system.fresh_village()
     key = village_key(system, village)
     gone, stays = (
         register_worker(system, key, village, nik)["id"] for nik in ("3326151010800001", "3326151010800002")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -35,7 +36,10 @@ def run_schemathesis(
         "--checks", CHECKS, "--max-examples", str(max_examples), "--phases", "examples,coverage,fuzzing",
         "--seed", os.environ.get("SASAR_FUZZ_SEED", "20261125"), "--workers", "1", *extra,
     ]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
+    # Run elsewhere: schemathesis and hypothesis keep .schemathesis/ and .hypothesis/ in the current
+    # directory, which is the clone under `make test`.
+    with tempfile.TemporaryDirectory(prefix="sasar-fuzz-") as scratch:
+        return subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False, cwd=scratch)
 
 
 def assert_clean(result: subprocess.CompletedProcess[str]) -> None:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_every_operation_survives_fuzzing_by_a_village_key(system: RunningSystem) -> None:
-    key = system.cli_json("keys", "create-village", "33.26.15.2004")["key"]
+    key = system.cli_json("keys", "create-village", system.fresh_village())["key"]
     assert_clean(run_schemathesis(system, "-H", f"Authorization: Bearer {key}"))
 
 
@@ -36,7 +36,7 @@ def test_every_operation_survives_fuzzing_by_an_officer(system: RunningSystem) -
     assigned = httpx.post(
         f"{system.gateway}/v1/officers/{officer.json()['id']}/assignments",
         json={
-            "village_code": "33.26.15.2004",
+            "village_code": system.fresh_village(),
             "valid_from": min(dt.date.fromisoformat(E2E_TODAY), dt.date.today()).isoformat(),
         },
         headers={"Authorization": f"Bearer {admin_token}"},

@@ -18,11 +18,10 @@ from tests.webhooks_support import Receiver, verify_per_specification
 
 pytestmark = pytest.mark.e2e
 
-VILLAGE = "33.26.15.2012"
-
 
 def test_a_village_gets_a_signed_payment_received_within_5_seconds(system: RunningSystem) -> None:
-    key, _workers, invoice = funded_village(system, VILLAGE, [f"332615030375000{n}" for n in (1, 2)])
+    village = system.fresh_village()
+    key, _workers, invoice = funded_village(system, village, [f"332615030375000{n}" for n in (1, 2)])
     receiver = Receiver(status=204)
     with live_server(receiver.app()) as base:
         subscribed = httpx.post(
@@ -33,7 +32,7 @@ def test_a_village_gets_a_signed_payment_received_within_5_seconds(system: Runni
         )
         assert subscribed.status_code == 201, subscribed.text
         endpoint = subscribed.json()
-        assert endpoint["village_code"] == VILLAGE
+        assert endpoint["village_code"] == village
         started = time.monotonic()
         pay(system, key, invoice)
         deadline = started + 5
@@ -43,7 +42,7 @@ def test_a_village_gets_a_signed_payment_received_within_5_seconds(system: Runni
         [got] = receiver.received
         assert verify_per_specification(endpoint["secret"], got.headers, got.body)
         body = json.loads(got.body)
-        assert (body["type"], body["village_code"]) == ("payment.received", VILLAGE)
+        assert (body["type"], body["village_code"]) == ("payment.received", village)
         assert body["data"]["invoice_id"] == invoice["id"]
         assert body["data"]["amount_idr"] == invoice["total_idr"]
 

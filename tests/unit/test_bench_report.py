@@ -90,3 +90,32 @@ def test_emitted_results_reach_the_runner_unchanged(
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("national billing run: 232 s | baseline 167 s")
     assert printed[0].endswith("misses by 0.09x (1.39x against <= 1.3x): why")
+
+
+def test_the_days_report_keeps_each_benchmarks_latest_run_and_its_commit() -> None:
+    from bench.__main__ import render_runs
+
+    def run(commit: str, result: BenchResult | None, failure: str | None = None) -> dict[str, object]:
+        return {
+            "commit": commit,
+            "finished_at": "2026-11-29 07:00 UTC",
+            "seconds": 3,
+            "args": ["--rows", "10"],
+            "results": [] if result is None else [result.to_json()],
+            "failure": failure,
+            "stdout": f"output of {commit}",
+        }
+
+    runs = {
+        # Stored in the order they were (re)run; the report keeps the runner's order.
+        "registry_import": run("bbb2222", billing(150.0)),
+        "billing_run": run("aaa1111", billing(232.0)),
+        "event_relay": run("bbb2222", None, failure="`event_relay` exit 1: boom"),
+    }
+    report = render_runs(["# Benchmarks"], runs)
+    sections = [line for line in report.splitlines() if line.startswith("### ")]
+    assert [s.split()[1] for s in sections] == ["billing_run", "registry_import", "event_relay"]
+    assert "commit `aaa1111`" in sections[0] and "commit `bbb2222`" in sections[1]
+    assert "FAILED" in sections[2]
+    assert "`event_relay` exit 1: boom" in report
+    assert report.count("| national billing run |") == 2

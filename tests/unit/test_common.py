@@ -63,10 +63,10 @@ class TestProductionProfile:
             )
 
     def test_reads_the_component_prefix(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setenv("SASAR_REGISTRY_DATABASE_URL", "sqlite:///elsewhere.db")
+        monkeypatch.setenv("SASAR_REGISTRY_DATABASE_URL", "sqlite:////srv/sasar/elsewhere.db")
         monkeypatch.setenv("SASAR_INTERNAL_SECRET", STRONG_SECRET)
         settings = RegistrySettings()
-        assert settings.database_url == "sqlite:///elsewhere.db"
+        assert settings.database_url == "sqlite:////srv/sasar/elsewhere.db"
         assert settings.internal_secret.get_secret_value() == STRONG_SECRET
 
 

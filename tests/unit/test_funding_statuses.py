@@ -73,7 +73,8 @@ def _aliases(strings: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def _main_table(sql: str) -> str | None:
-    update = re.match(r"\s*UPDATE\s+(\w+)", sql)
+    # The updated table, also when the UPDATE is a data-modifying WITH of a larger statement.
+    update = re.match(r"\s*UPDATE\s+(\w+)", sql) or re.search(r"\bUPDATE\s+(\w+)\s+SET\b", sql)
     if update:
         return update.group(1)
     first = re.search(r"\bFROM\s+(\w+)", sql)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.webhooks.exceptions import UnsafeTarget
-from services.webhooks.targets import Resolver, check_target, parse_allow_list
+from services.webhooks.targets import Resolver, check_target, parse_allow_list, pinned
 
 
 def resolver(*addresses: str) -> Resolver:
@@ -88,3 +88,41 @@ def test_the_allow_list_admits_only_its_networks() -> None:
         check_target("http://127.0.0.2:9000/hook", allow, public_resolver)
     with pytest.raises(UnsafeTarget):
         check_target("https://receiver.internal/hook", allow, resolver("10.8.3.4"))
+
+
+@pytest.mark.parametrize(
+    ("url", "address", "expected_url", "host", "sni"),
+    [
+        (
+            "https://hooks.partner.example/in?x=1",
+            "36.86.63.182",
+            "https://36.86.63.182/in?x=1",
+            "hooks.partner.example",
+            "hooks.partner.example",
+        ),
+        (
+            "http://hooks.partner.example:8080/in",
+            "36.86.63.182",
+            "http://36.86.63.182:8080/in",
+            "hooks.partner.example:8080",
+            None,
+        ),
+        (
+            "https://v6.partner.example:8443/",
+            "2001:db8::7",
+            "https://[2001:db8::7]:8443/",
+            "v6.partner.example:8443",
+            "v6.partner.example",
+        ),
+    ],
+)
+def test_an_attempt_is_pinned_to_the_checked_address_keeping_host_and_tls_name(
+    url: str, address: str, expected_url: str, host: str, sni: str | None
+) -> None:
+    target = pinned(url, address)
+    assert (target.url, target.host_header, target.sni_hostname) == (expected_url, host, sni)
+
+
+def test_the_check_returns_an_address_it_checked() -> None:
+    assert check_target("https://hooks.partner.example/in", [], public_resolver) == "36.86.63.182"
+    assert check_target("http://36.86.63.182/in", [], public_resolver) == "36.86.63.182"

@@ -4,7 +4,7 @@ Lists integrators sync from filter on ``updated_since`` and page in ``updated_at
 never had the column start with their creation time.
 
 Revision ID: outreach_0004
-Revises: outreach_0003
+Revises: outreach_0005
 Create Date: 2026-11-29
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from services.common.db import UTCDateTime
 
 revision: str = "outreach_0004"
-down_revision: str | None = "outreach_0003"
+down_revision: str | None = "outreach_0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from services.common.db import UTCDateTime
+from services.common.migration_tables import create_inbox, drop_inbox
 
 revision: str = "webhooks_0001"
 down_revision: str | None = None
@@ -21,17 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "inbox",
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("type", sa.String(length=40), nullable=False),
-        sa.Column("source", sa.String(length=20), nullable=False),
-        sa.Column("status", sa.String(length=10), nullable=False),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("received_at", UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_inbox")),
-    )
-    op.create_index(op.f("ix_inbox_received_at"), "inbox", ["received_at"])
+    create_inbox()
     op.create_table(
         "webhook_endpoints",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -87,5 +78,4 @@ def downgrade() -> None:
     op.drop_table("webhook_deliveries")
     op.drop_index(op.f("ix_webhook_endpoints_village_code"), table_name="webhook_endpoints")
     op.drop_table("webhook_endpoints")
-    op.drop_index(op.f("ix_inbox_received_at"), table_name="inbox")
-    op.drop_table("inbox")
+    drop_inbox()

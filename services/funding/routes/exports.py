@@ -2,9 +2,10 @@
 
 Same tenancy as the JSON lists: a village key sees its own village only (another village's statement
 answers 404, its invoices and payments are simply not in the file), internal clients read with
-``funding:admin`` or ``reports:read``, officers have no access to money (403). Invoice lines carry the
-worker's name and masked NIK, which funding does not keep: they are asked of the registry in one batch
-call per 1,000 workers (``POST /v1/workers/lookup``). See docs/exports.md.
+``funding:admin`` or ``reports:read``, officers have no access to money (403): the rules of
+:mod:`services.funding.access`. Invoice lines carry the worker's name and masked NIK, which funding
+does not keep: they are asked of the registry in one batch call per 1,000 workers
+(``POST /v1/workers/lookup``). See docs/exports.md.
 
 Paths sit under the JSON resources (``/v1/invoices/export``); the router is placed before
 ``/v1/invoices/{invoice_id}``, which would otherwise take ``export`` for an id.
@@ -20,23 +21,22 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Select, select
 
-from services.common.errors import Forbidden, NotFound, ValidationProblem
+from services.common.errors import ValidationProblem
 from services.common.exports import EXPORT_RESPONSES, Cell, ExportFormat, export_format, export_response
-from services.common.principal import Principal, PrincipalKind, authenticated_principal
+from services.common.principal import Principal
 from services.common.timeutil import to_area_time, today_in_area, utcnow
 from services.funding import rates, reports
+from services.funding.access import FundingReader, require_village_reader
 from services.funding.dependencies import DbSession
-from services.funding.models import Invoice, InvoiceLine, Payment
+from services.funding.models import Invoice, InvoiceLine, Payment, PaymentAllocation
 from services.funding.pricing import Period, PricingError
 from services.funding.registry_client import IdentityDirectory
 from services.funding.schemas import MAX_ROW_ID, VillageCodeFilter, VillageCodeText
 from services.funding.statuses import InvoiceStatus
 
 router = APIRouter(tags=["funding"])
-Principal_ = Annotated[Principal, Depends(authenticated_principal)]
 Format = Annotated[ExportFormat, Depends(export_format)]
 VillageFilter = Annotated[VillageCodeFilter | None, Query()]
-READ_SCOPES = ("funding:admin", "reports:read")
 
 
 def identity_directory(request: Request) -> IdentityDirectory:
@@ -45,17 +45,6 @@ def identity_directory(request: Request) -> IdentityDirectory:
 
 
 Identities = Annotated[IdentityDirectory, Depends(identity_directory)]
-
-
-def require_reader(principal: Principal) -> None:
-    """The JSON lists' rule: a village key, or an internal client that reads funding data."""
-    if principal.kind is PrincipalKind.village:
-        return
-    if principal.is_internal and any(principal.has_scope(s) for s in READ_SCOPES):
-        return
-    raise Forbidden(
-        "funding data needs a village key or an internal client with funding:admin or reports:read"
-    )
 
 
 def _scoped(
@@ -118,14 +107,13 @@ INVOICE_COLUMNS = (
 )
 def export_invoices(
     session: DbSession,
-    principal: Principal_,
+    principal: FundingReader,
     export: Format,
     identities: Identities,
     village_code: VillageFilter = None,
     period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
     status: InvoiceStatus | None = None,
 ) -> StreamingResponse:
-    require_reader(principal)
     invoices = _scoped(select(Invoice), principal, village_code)
     if period:
         invoices = invoices.where(Invoice.period_idx == _period_index(period))
@@ -173,12 +161,15 @@ def export_invoices(
 
 # --- payments --------------------------------------------------------------------------------------
 
+# A payment that paid several invoices (one SP2D for several months) has a row per invoice: sum
+# ``allocated_idr`` per invoice or village; ``payment_amount_idr`` repeats the transfer's whole amount.
 PAYMENT_COLUMNS = (
     "payment_id",
     "invoice_id",
     "invoice_number",
     "village_code",
-    "amount_idr",
+    "allocated_idr",
+    "payment_amount_idr",
     "paid_on",
     "method",
     "reference",
@@ -188,35 +179,41 @@ PAYMENT_COLUMNS = (
 
 @router.get(
     "/v1/payments/export",
-    summary="Export payments as CSV or XLSX",
+    summary="Export payments as CSV or XLSX (a row per invoice each payment went to)",
     response_class=StreamingResponse,
     responses=EXPORT_RESPONSES,
 )
 def export_payments(
     session: DbSession,
-    principal: Principal_,
+    principal: FundingReader,
     export: Format,
     village_code: VillageFilter = None,
     invoice_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> StreamingResponse:
-    require_reader(principal)
-    statement = select(Payment, Invoice.number).join(Invoice, Invoice.id == Payment.invoice_id)
+    statement = (
+        select(Payment, PaymentAllocation.amount_idr, Invoice.id, Invoice.number)
+        .join(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
+        .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
+    )
     allowed = principal.village_filter()
     if allowed is not None:
         statement = statement.where(Payment.village_code.in_(sorted(allowed)))
     if village_code:
         statement = statement.where(Payment.village_code == village_code)
     if invoice_id is not None:
-        statement = statement.where(Payment.invoice_id == invoice_id)
-    statement = statement.order_by(Payment.id)
+        statement = statement.where(PaymentAllocation.invoice_id == invoice_id)
+    statement = statement.order_by(Payment.id, Invoice.period_idx, Invoice.id)
 
     def rows() -> Iterator[list[Cell]]:
-        for payment, number in session.execute(statement.execution_options(yield_per=1_000)):
+        for payment, allocated, paid_invoice_id, number in session.execute(
+            statement.execution_options(yield_per=1_000)
+        ):
             yield [
                 payment.id,
-                payment.invoice_id,
+                paid_invoice_id,
                 number,
                 payment.village_code,
+                allocated,
                 payment.amount_idr,
                 payment.paid_on,
                 payment.method,
@@ -251,13 +248,11 @@ STATEMENT_COLUMNS = (
 def export_statement(
     code: Annotated[VillageCodeText, Path(examples=["33.26.15.2001"])],
     session: DbSession,
-    principal: Principal_,
+    principal: FundingReader,
     export: Format,
     fiscal_year: Annotated[int, Query(ge=2000, le=2099)],
 ) -> StreamingResponse:
-    require_reader(principal)
-    if not principal.can_access_village(code):
-        raise NotFound(f"village {code} not found")
+    require_village_reader(principal, code)
     body = reports.statement(session, code, fiscal_year)
     rows: list[list[Cell]] = [
         [m["period"], m["invoices"], m["invoiced_idr"], m["paid_idr"], m["outstanding_idr"], None, None, None]

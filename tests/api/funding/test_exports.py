@@ -142,7 +142,8 @@ def test_payment_export_neutralises_references(funding: TestClient, billed: dict
     assert len(rows) == 1
     row = rows[0]
     assert row["reference"] == "'=cmd|' /C calc'!A0"
-    assert row["amount_idr"] == "1000" and row["paid_on"] == "2026-12-05"
+    assert (row["allocated_idr"], row["payment_amount_idr"]) == ("1000", "1000")
+    assert row["paid_on"] == "2026-12-05"
     assert row["invoice_number"] == billed["own"]["number"]
     assert row["recorded_at"].endswith("+07:00")
     table = _xlsx(funding.get("/v1/payments/export?format=xlsx", headers=VIL))
@@ -169,3 +170,37 @@ def test_unacceptable_accept_is_406(funding: TestClient, billed: dict[str, Any])
     response = funding.get("/v1/payments/export", headers={**VIL, "Accept": "application/json"})
     assert response.status_code == 406
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_one_sp2d_for_two_invoices_has_a_row_per_invoice_it_paid(
+    funding: TestClient, registry: FakeRegistry
+) -> None:
+    active_agreement(funding, VILLAGE, [registry.add("w-sp2d")])
+    bill(funding, "2026-11")
+    bill(funding, "2026-12")
+    listed = funding.get("/v1/invoices", headers=VIL).json()["items"]
+    by_period = {i["period"]: i for i in listed}
+    november, december = by_period["2026-11"], by_period["2026-12"]
+    paid = funding.post(
+        "/v1/payments",
+        json={
+            "invoice_ids": [december["id"], november["id"]],
+            "amount_idr": 16_800 + 8_400,
+            "paid_on": "2026-12-05",
+            "method": "bank_transfer",
+            "reference": "SP2D/EXPORT/1",
+        },
+        headers={**VIL, "Idempotency-Key": "exp-pay-multi-1"},
+    )
+    assert paid.status_code == 201, paid.text
+    rows = _csv(funding.get("/v1/payments/export", headers=VIL))
+    assert [(r["invoice_number"], r["allocated_idr"], r["payment_amount_idr"]) for r in rows] == [
+        (november["number"], "16800", "25200"),
+        (december["number"], "8400", "25200"),
+    ]
+    assert sum(int(r["allocated_idr"]) for r in rows) == paid.json()["amount_idr"]
+    # Filtering by the newer invoice finds the payment too: it paid part of it.
+    only_december = _csv(funding.get(f"/v1/payments/export?invoice_id={december['id']}", headers=VIL))
+    assert [(r["payment_id"], r["allocated_idr"]) for r in only_december] == [
+        (str(paid.json()["id"]), "8400")
+    ]

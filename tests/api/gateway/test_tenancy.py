@@ -133,15 +133,20 @@ def test_village_key_reaches_only_its_village(gateway: TestClient, store: Store)
 
 
 def test_every_routed_resource_gets_the_callers_principal(gateway: TestClient, store: Store) -> None:
+    from gateway.auth import PUBLIC_RESOURCES
     from gateway.routing import ROUTES
 
+    # Public: the area reference data, and officers' calendar feeds (outreach checks the URL's secret).
+    assert {"areas", "calendar-feeds"} == PUBLIC_RESOURCES
     _, key = village_key(store, VILLAGE_B)
     for resource in ROUTES:
         response = gateway.get(f"/v1/{resource}", headers=bearer(key))
         assert response.status_code == 200, resource
         assert response.json()["principal"]["villages"] == [VILLAGE_B], resource
-        if resource != "areas":
+        if resource not in PUBLIC_RESOURCES:
             assert_problem(gateway.get(f"/v1/{resource}"), 401)
+        else:
+            assert gateway.get(f"/v1/{resource}").json()["principal"]["kind"] == "anonymous"
 
 
 def officer_login(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from services.common.principal import Principal, PrincipalKind
 from services.common.timeutil import utcnow
 from services.webhooks import deliveries, endpoints
 from services.webhooks.config import WebhooksSettings
-from services.webhooks.deliveries import Attempt, deliver_due, http_sender
+from services.webhooks.deliveries import Attempt, Sender, deliver_due, http_sender
 from services.webhooks.models import WebhookDelivery
 from services.webhooks.schemas import WebhookEndpointIn
 from tests.api.webhooks.conftest import (
@@ -54,15 +53,15 @@ class FakeSender:
     def __init__(self, status: int) -> None:
         self.status = status
         self.calls: list[tuple[str, dict[str, str], str]] = []
+        self.addresses: list[str] = []
 
-    def __call__(self, url: str, headers: dict[str, str], body: str) -> Attempt:
+    def __call__(self, url: str, headers: dict[str, str], body: str, address: str) -> Attempt:
         self.calls.append((url, headers, body))
+        self.addresses.append(address)
         return Attempt(self.status, None if 200 <= self.status < 300 else f"HTTP {self.status}")
 
 
-def run(
-    client: TestClient, send: Callable[[str, dict[str, str], str], Attempt], clock: FakeClock, **kw: Any
-) -> int:
+def run(client: TestClient, send: Sender, clock: FakeClock, **kw: Any) -> int:
     settings: WebhooksSettings = client.app.state.settings  # type: ignore[attr-defined]
     settings = kw.pop("settings", settings)
     return deliver_due(client.app.state.database, settings, send, now=clock, **kw)  # type: ignore[attr-defined]
@@ -222,6 +221,31 @@ def test_the_target_is_checked_again_at_delivery_time(webhooks: TestClient) -> N
     [logged] = log_of(webhooks, {"id": endpoint_id}, ADMIN)
     assert logged["status"] == "pending" and logged["attempts"] == 1
     assert "target refused" in logged["last_error"] and "loopback" in logged["last_error"]
+
+
+def test_the_attempt_connects_to_the_address_that_was_checked_not_a_second_lookup(
+    webhooks: TestClient,
+) -> None:
+    # The partner's name resolves (at check time) to the receiver's address; the system resolver knows no
+    # such name (.test is reserved), so the POST can only arrive if it goes to the checked address, with the
+    # partner's host name kept in Host.
+    receiver = Receiver(status=204)
+    with live_server(receiver.app()) as base:
+        port = base.rsplit(":", 1)[1]
+        settings: WebhooksSettings = webhooks.app.state.settings  # type: ignore[attr-defined]
+        admin = Principal(kind=PrincipalKind.internal, subject="t", scopes=frozenset({"webhooks:admin"}))
+        database = webhooks.app.state.database  # type: ignore[attr-defined]
+        with database.sessions() as session, session.begin():
+            data = WebhookEndpointIn.model_validate(
+                {"url": f"http://hooks.partner.test:{port}/in", "event_types": ["payment.received"]}
+            )
+            endpoints.create_endpoint(session, admin, data, settings, resolve=lambda h, p: ["127.0.0.1"])
+        relay(webhooks, event())
+        send = http_sender(settings.delivery_timeout_seconds)
+        assert deliver_due(database, settings, send, resolve=lambda h, p: ["127.0.0.1"]) == 1
+        [got] = receiver.received
+        assert got.path == "/in"
+        assert got.headers["host"] == f"hooks.partner.test:{port}"
 
 
 def test_a_local_receiver_gets_a_signed_payment_received_and_redirects_are_not_followed(

@@ -21,7 +21,7 @@ PAPUA = "91.03.01.2004"  # WIT, +09:00
 
 
 def _deliver_all(client: TestClient) -> int:
-    def accept(url: str, headers: dict[str, str], body: str) -> Attempt:
+    def accept(url: str, headers: dict[str, str], body: str, address: str) -> Attempt:
         return Attempt(200, None)
 
     app = client.app
