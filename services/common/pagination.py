@@ -180,8 +180,8 @@ def list_params(
         Query(
             max_length=40,
             description="Only items changed at or after this instant (RFC 3339 with an offset, e.g. "
-            "2026-12-01T09:00:00+07:00). Sync by re-reading from the newest `updated_at` seen, minus a "
-            "short overlap; see the API conventions.",
+            "2026-12-01T09:00:00+07:00). Sync with `sort=updated_at` from the newest `updated_at` seen "
+            "minus 30 minutes (a long transaction, the monthly billing run, commits rows stamped earlier).",
         ),
     ] = None,
 ) -> ListParams:
