@@ -60,10 +60,11 @@ def _seed(connection: Connection, leads: int, villages: list[str]) -> None:
             text(
                 """
                 INSERT INTO leads (client_id, village_code, name, status, consent_given_at, fingerprint,
-                                   created_by, created_at, converted_at, worker_id, linked_existing)
+                                   created_by, created_at, updated_at, converted_at, worker_id,
+                                   linked_existing)
                 SELECT md5(g::text)::uuid::text, v.code, 'Lead ' || g,
                        CASE WHEN g % 10 = 0 THEN 'converted' ELSE 'open' END, :now, md5(g::text),
-                       'bench', :now, CASE WHEN g % 10 = 0 THEN CAST(:now AS timestamptz) END,
+                       'bench', :now, :now, CASE WHEN g % 10 = 0 THEN CAST(:now AS timestamptz) END,
                        CASE WHEN g % 10 = 0 THEN g::text END, false
                 FROM generate_series(1, :leads) AS g
                 JOIN bench_villages v ON v.n = g % :villages

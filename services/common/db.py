@@ -20,7 +20,7 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -300,3 +300,25 @@ def install_database_error_handling(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, _database_error_handler)
     app.add_exception_handler(PoolTimeout, _database_error_handler)
     app.add_middleware(ReadRetryMiddleware)
+
+
+def _creation_time(context: Any) -> dt.datetime:
+    """An inserted row's first updated_at: its created_at when the insert names one."""
+    try:
+        created = context.get_current_parameters().get("created_at")
+    except KeyError:  # a multi-row VALUES insert: SQLAlchemy cannot show one row's parameters
+        created = None
+    return created if isinstance(created, dt.datetime) else dt.datetime.now(dt.UTC)
+
+
+def _change_time() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def updated_at_column() -> Any:
+    """``updated_at`` that moves on every UPDATE of the row, ORM flush or set-based ``update()`` alike.
+
+    Integrators sync with ``updated_since``, so a change that does not move it is lost to them. Statements
+    that set ``updated_at`` themselves keep their value; raw SQL UPDATEs must set it explicitly.
+    """
+    return mapped_column(UTCDateTime(), default=_creation_time, onupdate=_change_time)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
+import re
 from collections.abc import Callable, Sequence
+from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
-from sqlalchemy import BigInteger, Integer, Select, String, tuple_
+from pydantic import BaseModel, WithJsonSchema
+from sqlalchemy import BigInteger, Integer, Select, String, and_, or_, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -114,3 +117,156 @@ def paginate(
         rows = rows[: params.limit]
         next_cursor = encode_cursor(key_of(rows[-1]))
     return rows, next_cursor
+
+
+# --- lists integrators sync from ---------------------------------------------------------------------
+
+
+class ListSort(StrEnum):
+    """Orders a synced collection can be read in; each is a total order ending in the id."""
+
+    created_at = "created_at"
+    newest_first = "-created_at"
+    updated_at = "updated_at"
+
+
+# RFC 3339 date-time; Python's fromisoformat alone also takes week dates, basic format and the like.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?")
+
+
+def parse_instant(value: str, field: str) -> dt.datetime:
+    """An RFC 3339 date-time with an offset, as an aware UTC datetime; 422 problem on ``field`` else."""
+    match = _RFC3339.fullmatch(value)
+    if match is None:
+        raise ValidationProblem.single(
+            field, "not an RFC 3339 date-time, e.g. 2026-12-01T09:00:00+07:00 or 2026-12-01T02:00:00Z"
+        )
+    if match.group(2) is None:
+        raise ValidationProblem.single(
+            field, "must carry a UTC offset (RFC 3339), e.g. 2026-12-01T09:00:00+07:00"
+        )
+    text = value.upper().replace("Z", "+00:00")
+    if match.group(1) and len(match.group(1)) > 7:  # nanoseconds: Python keeps microseconds
+        text = text.replace(match.group(1), match.group(1)[:7], 1)
+    try:
+        return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        raise ValidationProblem.single(field, "not a valid date-time") from None
+
+
+# Parsed by parse_instant (reasons a client can act on); documented as the date-time it must be.
+InstantText = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 40})]
+
+
+class ListParams(PageParams):
+    sort: ListSort = ListSort.created_at
+    updated_since: dt.datetime | None = None
+
+
+def list_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-500)")] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=512, description="Opaque cursor from `next_cursor`, valid with the same `sort`"),
+    ] = None,
+    sort: Annotated[
+        ListSort,
+        Query(
+            description="`created_at` (default, oldest first), `-created_at` (newest first) or `updated_at` "
+            "(least recently changed first: the order to sync in). Ties are broken by id."
+        ),
+    ] = ListSort.created_at,
+    updated_since: Annotated[
+        InstantText | None,
+        Query(
+            max_length=40,
+            description="Only items changed at or after this instant (RFC 3339 with an offset, e.g. "
+            "2026-12-01T09:00:00+07:00). Sync with `sort=updated_at` from the newest `updated_at` seen "
+            "minus 30 minutes (a long transaction, the monthly billing run, commits rows stamped earlier).",
+        ),
+    ] = None,
+) -> ListParams:
+    since = parse_instant(updated_since, "updated_since") if updated_since is not None else None
+    return ListParams(limit=limit, cursor=cursor, sort=sort, updated_since=since)
+
+
+def paginate_list(
+    session: Session,
+    statement: Select[Any],
+    *,
+    created_at: InstrumentedAttribute[dt.datetime],
+    updated_at: InstrumentedAttribute[dt.datetime],
+    id_column: InstrumentedAttribute[Any],
+    params: ListParams,
+    ids_follow_creation: bool = False,
+) -> tuple[list[Any], str | None]:
+    """One page of ORM rows of ``statement`` in ``params.sort`` order, after ``params.updated_since``.
+
+    The cursor carries the sort's name and the last row's (timestamp, id), so a page boundary inside a
+    run of equal timestamps neither skips nor repeats a row, and a cursor of another sort is refused.
+    ``ids_follow_creation``: the ids come from a sequence, so creation order is id order and the
+    creation sorts walk the primary key (no (created_at, id) index needed).
+    """
+    if params.updated_since is not None:
+        statement = statement.where(updated_at >= params.updated_since)
+    descending = params.sort is ListSort.newest_first
+    moment: InstrumentedAttribute[dt.datetime] | None = (
+        updated_at if params.sort is ListSort.updated_at else None if ids_follow_creation else created_at
+    )
+    if params.cursor:
+        after_moment, after_id = _decode_list_cursor(
+            params.cursor, params.sort, id_column, with_moment=moment is not None
+        )
+        if moment is None:
+            statement = statement.where(id_column < after_id if descending else id_column > after_id)
+        # The plain bound on the timestamp lets the (timestamp, id) index start at the cursor; the OR
+        # then only sorts out the rows that share the cursor's timestamp.
+        elif descending:
+            statement = statement.where(
+                moment <= after_moment,
+                or_(moment < after_moment, and_(moment == after_moment, id_column < after_id)),
+            )
+        else:
+            statement = statement.where(
+                moment >= after_moment,
+                or_(moment > after_moment, and_(moment == after_moment, id_column > after_id)),
+            )
+    keys = [id_column] if moment is None else [moment, id_column]
+    order = [key.desc() if descending else key.asc() for key in keys]
+    rows = list(session.execute(statement.order_by(*order).limit(params.limit + 1)).scalars())
+    next_cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        last = rows[-1]
+        last_moment = None if moment is None else getattr(last, moment.key).astimezone(dt.UTC).isoformat()
+        next_cursor = encode_cursor([params.sort.value, last_moment, getattr(last, id_column.key)])
+    return rows, next_cursor
+
+
+def _decode_list_cursor(
+    cursor: str, sort: ListSort, id_column: InstrumentedAttribute[Any], *, with_moment: bool
+) -> tuple[dt.datetime | None, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+        raise ValidationProblem.single("cursor", "malformed cursor") from None
+    if not isinstance(values, list) or len(values) != 3:
+        raise ValidationProblem.single("cursor", "malformed cursor")
+    if values[0] != sort.value:
+        raise ValidationProblem.single("cursor", "cursor belongs to another sort; start again without it")
+    if not _accepts(id_column)(values[2]):
+        raise ValidationProblem.single("cursor", "malformed cursor")
+    if not with_moment:
+        if values[1] is not None:
+            raise ValidationProblem.single("cursor", "malformed cursor")
+        return None, values[2]
+    if not isinstance(values[1], str):
+        raise ValidationProblem.single("cursor", "malformed cursor")
+    try:
+        moment = dt.datetime.fromisoformat(values[1])
+    except ValueError:
+        raise ValidationProblem.single("cursor", "malformed cursor") from None
+    if moment.tzinfo is None:
+        raise ValidationProblem.single("cursor", "malformed cursor")
+    return moment.astimezone(dt.UTC), values[2]

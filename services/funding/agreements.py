@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.common.db import UTCDateTime
 from services.common.errors import ValidationProblem
 from services.common.events import EventType
 from services.common.messages import Message
@@ -642,10 +643,10 @@ def credit_months_after(
             text("""
             UPDATE invoices SET credited_idr = (SELECT COALESCE(SUM(l.credited_idr), 0) FROM invoice_lines l
                                                 WHERE l.invoice_id = invoices.id),
-                                version = version + 1
+                                version = version + 1, updated_at = :now
             WHERE id IN :ids
-            """).bindparams(bindparam("ids", expanding=True)),
-            {"ids": touched},
+            """).bindparams(bindparam("ids", expanding=True), bindparam("now", type_=UTCDateTime())),
+            {"ids": touched, "now": utcnow()},
         )
         allocate(session, touched)
         settle_statuses(session, invoice_ids=touched)

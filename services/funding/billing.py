@@ -208,9 +208,9 @@ def run_billing(
         text(f"""
         INSERT INTO invoices (agreement_id, village_code, period_idx, year, sequence_no, number, status,
                               kind, total_idr, paid_idr, credited_idr, due_date, billing_run_id,
-                              created_at, version)
+                              created_at, updated_at, version)
         SELECT e.id, e.village_code, :p, :year, c.last_number + e.rn, {_number_sql(dialect)}, 'draft',
-               e.kind, 0, 0, 0, CASE WHEN e.kind = 'regular' THEN :due ELSE :late_due END, :run, :now, 1
+               e.kind, 0, 0, 0, CASE WHEN e.kind = 'regular' THEN :due ELSE :late_due END, :run, :now, :now, 1
         FROM (SELECT a.id AS id, a.village_code AS village_code,
                      ROW_NUMBER() OVER (PARTITION BY a.village_code ORDER BY a.id) AS rn,
                      CASE WHEN EXISTS (SELECT 1 FROM invoices x WHERE x.agreement_id = a.id
@@ -261,11 +261,11 @@ def run_billing(
             text(f"""
             WITH written AS ({lines_sql(dialect, member_sql)} RETURNING invoice_id, amount_idr),
             totals AS (SELECT invoice_id, SUM(amount_idr) AS total_idr FROM written GROUP BY invoice_id),
-            issued AS (UPDATE invoices SET status = 'issued', total_idr = totals.total_idr
+            issued AS (UPDATE invoices SET status = 'issued', total_idr = totals.total_idr, updated_at = :now
                        FROM totals WHERE invoices.id = totals.invoice_id)
             SELECT COUNT(*) FROM written
-            """).bindparams(bindparam("p", type_=Integer())),
-            lines_params,
+            """).bindparams(bindparam("p", type_=Integer()), bindparam("now", type_=UTCDateTime())),
+            {**lines_params, "now": now},
         )
     else:
         written = session.execute(
@@ -274,20 +274,23 @@ def run_billing(
         lines = getattr(written, "rowcount", 0)
         session.execute(
             text("""
-            UPDATE invoices SET status = 'issued',
+            UPDATE invoices SET status = 'issued', updated_at = :now,
                 total_idr = (SELECT COALESCE(SUM(l.amount_idr), 0) FROM invoice_lines l
                              WHERE l.invoice_id = invoices.id)
             WHERE billing_run_id = :run
-            """),
-            {"run": run.id},
+            """).bindparams(bindparam("now", type_=UTCDateTime())),
+            {"run": run.id, "now": now},
         )
     step("lines")
 
     # An invoice of the run with no line (none expected: eligibility asks for a member to bill) is
     # issued at zero rather than left a draft.
     session.execute(
-        text("UPDATE invoices SET status = 'issued' WHERE billing_run_id = :run AND status = 'draft'"),
-        {"run": run.id},
+        text(
+            "UPDATE invoices SET status = 'issued', updated_at = :now "
+            "WHERE billing_run_id = :run AND status = 'draft'"
+        ).bindparams(bindparam("now", type_=UTCDateTime())),
+        {"run": run.id, "now": now},
     )
     issued, total = session.execute(
         select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.total_idr), 0)).where(
@@ -327,11 +330,11 @@ def mark_overdue(session: Session, as_of: dt.date) -> int:
     # RETURNING (SQLite >= 3.35, PostgreSQL): the marked invoices' events come from the same statement.
     marked = session.execute(
         text(
-            "UPDATE invoices SET status = 'overdue', version = version + 1 "
+            "UPDATE invoices SET status = 'overdue', version = version + 1, updated_at = :now "
             "WHERE status = 'issued' AND due_date < :as_of "
             "RETURNING id, village_code, number, period_idx, total_idr, paid_idr, due_date"
-        ).bindparams(bindparam("as_of", type_=Date())),
-        {"as_of": as_of},
+        ).bindparams(bindparam("as_of", type_=Date()), bindparam("now", type_=UTCDateTime())),
+        {"as_of": as_of, "now": utcnow()},
     ).all()
     invoices.forget_loaded(session)
     publish_invoices_overdue(session, marked)

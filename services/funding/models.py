@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import UTCDateTime, make_metadata
+from services.common.db import UTCDateTime, make_metadata, updated_at_column
 from services.common.events import make_inbox_table, make_outbox_table
 from services.common.idempotency import make_idempotency_table
 from services.common.jobs import make_jobs_table, make_lease_table
@@ -131,7 +131,7 @@ class FundingAgreement(FundingBase):
     status: Mapped[str] = mapped_column(String(10), server_default=text(f"'{AgreementStatus.draft}'"))
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = updated_at_column()
 
     # The ORM bumps version on every UPDATE, guarded by "AND version = <as read>": a change committed
     # meanwhile fails this flush (StaleDataError, answered 412) instead of being overwritten.
@@ -246,6 +246,7 @@ class Invoice(FundingBase):
     due_date: Mapped[dt.date] = mapped_column(Date)
     billing_run_id: Mapped[int] = mapped_column(ForeignKey("billing_runs.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = updated_at_column()
     voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
@@ -313,6 +314,7 @@ class Payment(FundingBase):
     method: Mapped[str] = mapped_column(String(20))
     reference: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = updated_at_column()
     actor: Mapped[str] = mapped_column(String(120))
 
     __table_args__ = (
@@ -337,3 +339,8 @@ class PaymentAllocation(FundingBase):
 REFERENCE_TABLES: frozenset[str] = frozenset(
     {"funding_programs", "rate_schedules", "rate_discounts", "rate_discount_occupations"}
 )
+
+# Lists integrators sync from filter on updated_since and page in (updated_at, id) order.
+Index("ix_funding_agreements_updated_at_id", FundingAgreement.updated_at, FundingAgreement.id)
+Index("ix_invoices_updated_at_id", Invoice.updated_at, Invoice.id)
+Index("ix_payments_updated_at_id", Payment.updated_at, Payment.id)

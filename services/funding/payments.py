@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.common.db import UTCDateTime
 from services.common.errors import Conflict, ValidationProblem
 from services.common.messages import Message
 from services.common.principal import Principal
@@ -103,12 +104,13 @@ def settle_statuses(
         UPDATE invoices SET status = CASE
             WHEN paid_idr >= total_idr - credited_idr THEN 'paid'
             WHEN paid_idr > 0 THEN 'partially_paid'
-            ELSE status END
+            ELSE status END,
+            updated_at = :now
         WHERE {where} AND status IN ('issued', 'overdue', 'partially_paid')
-        """)
+        """).bindparams(bindparam("now", type_=UTCDateTime()))
     if agreement_id is None:
         statement = statement.bindparams(bindparam("ids", expanding=True))
-    session.execute(statement, {"a": agreement_id, "ids": list(invoice_ids)})
+    session.execute(statement, {"a": agreement_id, "ids": list(invoice_ids), "now": utcnow()})
 
 
 def _over_payment(due: int) -> ValidationProblem:

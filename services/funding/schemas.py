@@ -10,6 +10,7 @@ from typing_extensions import TypeAliasType
 
 from services.common.money import PositiveRupiah, Rupiah
 from services.common.text import TextRule
+from services.common.timestamps import UtcTimestamps, VillageTimestamps
 from services.funding.statuses import AgreementStatus, InvoiceStatus, PaymentMethod
 
 # The registry's `Program` (one schema in the public document, one type in a generated client).
@@ -146,7 +147,7 @@ class FundingAgreementPatch(BaseModel):
     allow_over_budget: bool | None = None
 
 
-class FundingAgreementOut(BaseModel):
+class FundingAgreementOut(VillageTimestamps):
     id: int
     village_code: str
     fiscal_year: int
@@ -204,7 +205,7 @@ class BackBillingRunIn(BaseModel):
     reason: str = Field(min_length=3, max_length=200, description="why these months are billed after all")
 
 
-class BillingRunOut(BaseModel):
+class BillingRunOut(UtcTimestamps):
     id: int
     period: str
     invoices_issued: int
@@ -237,7 +238,7 @@ class InvoiceCreditNoteOut(BaseModel):
     created_at: dt.datetime
 
 
-class InvoiceOut(BaseModel):
+class InvoiceOut(VillageTimestamps):
     id: int
     number: str
     agreement_id: int
@@ -259,6 +260,7 @@ class InvoiceOut(BaseModel):
     )
     due_date: dt.date
     created_at: dt.datetime
+    updated_at: dt.datetime = Field(description="Moves on every change (sync with `updated_since`)")
     version: int
     lines: list[InvoiceLineOut] | None = None
     credit_notes: list[InvoiceCreditNoteOut] | None = None
@@ -300,7 +302,7 @@ class PaymentAllocationOut(BaseModel):
     amount_idr: int
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(VillageTimestamps):
     id: int
     invoice_id: int = Field(description="the (oldest) invoice this payment went to")
     village_code: str
@@ -309,6 +311,7 @@ class PaymentOut(BaseModel):
     method: PaymentMethod
     reference: str
     created_at: dt.datetime
+    updated_at: dt.datetime
     invoice_status: InvoiceStatus | None = None
     allocations: list[PaymentAllocationOut] = Field(
         default_factory=list, description="what each invoice received, oldest month first"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import Forbidden, ValidationProblem
 from services.common.messages import Message
-from services.common.pagination import PageParams, paginate
+from services.common.pagination import ListParams, paginate_list
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import utcnow
 from services.outreach import officers
@@ -52,6 +52,7 @@ def lead_out(lead: Lead) -> LeadOut:
         converted_at=lead.converted_at,
         converted_by=lead.converted_by,
         created_at=lead.created_at,
+        updated_at=lead.updated_at,
     )
 
 
@@ -83,7 +84,7 @@ def get_lead(session: Session, lead_id: int, principal: Principal, *, lock: bool
 def list_leads(
     session: Session,
     principal: Principal,
-    params: PageParams,
+    params: ListParams,
     *,
     village_code: str | None = None,
     status: LeadStatus | None = None,
@@ -96,7 +97,15 @@ def list_leads(
         statement = statement.where(Lead.status == status.value)
     if session_id is not None:
         statement = statement.where(Lead.session_id == session_id)
-    return paginate(session, statement, key_columns=[Lead.id], params=params, key_of=lambda r: [r.id])
+    return paginate_list(
+        session,
+        statement,
+        created_at=Lead.created_at,
+        updated_at=Lead.updated_at,
+        id_column=Lead.id,
+        params=params,
+        ids_follow_creation=True,
+    )
 
 
 def idempotency_key(lead: Lead) -> str:
@@ -119,11 +128,14 @@ def convert(
     lead = get_lead(session, lead_id, principal, lock=True)
     officers.require_active_officer(session, principal)
     if lead.worker_id is not None and lead.converted_at is not None:
-        return LeadConvertOut(
-            lead_id=lead.id,
-            worker_id=lead.worker_id,
-            linked_existing=lead.linked_existing,
-            converted_at=lead.converted_at,
+        return LeadConvertOut.model_validate(
+            {
+                "lead_id": lead.id,
+                "worker_id": lead.worker_id,
+                "linked_existing": lead.linked_existing,
+                "converted_at": lead.converted_at,
+            },
+            context={"village_code": lead.village_code},
         )
     # Registering is a write in the lead's village: only while assigned there (the registry asks too).
     officers.require_assigned_today(session, principal, lead.village_code)
@@ -173,9 +185,12 @@ def convert(
         lead.occupation = occupation
     session.flush()
     publish_lead_converted(session, lead)
-    return LeadConvertOut(
-        lead_id=lead.id,
-        worker_id=registration.worker_id,
-        linked_existing=registration.existing,
-        converted_at=now,
+    return LeadConvertOut.model_validate(
+        {
+            "lead_id": lead.id,
+            "worker_id": registration.worker_id,
+            "linked_existing": registration.existing,
+            "converted_at": now,
+        },
+        context={"village_code": lead.village_code},
     )

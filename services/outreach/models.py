@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import UTCDateTime, make_metadata
+from services.common.db import UTCDateTime, make_metadata, updated_at_column
 from services.common.events import make_inbox_table, make_outbox_table
 from services.common.idempotency import make_idempotency_table
 
@@ -53,7 +53,7 @@ class Officer(OutreachBase):
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = updated_at_column()
 
     # The ORM bumps version on every UPDATE, guarded by "AND version = <as read>": a change committed
     # meanwhile fails this flush (StaleDataError, answered 412) instead of being overwritten.
@@ -102,7 +102,7 @@ class OutreachSession(OutreachBase):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(120))
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = updated_at_column()
 
     # The ORM bumps version on every UPDATE, guarded by "AND version = <as read>": a change committed
     # meanwhile fails this flush (StaleDataError, answered 412) instead of being overwritten.
@@ -168,6 +168,7 @@ class Lead(OutreachBase):
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = updated_at_column()
 
     __table_args__ = (Index("ix_leads_village_code_status", "village_code", "status"),)
 
@@ -245,3 +246,8 @@ class CalendarFeed(OutreachBase):
 
 # Tables filled by migrations or loaders (reference data): tests keep them between cases.
 REFERENCE_TABLES: frozenset[str] = frozenset()
+
+# Lists integrators sync from filter on updated_since and page in (updated_at, id) order.
+Index("ix_officers_updated_at_id", Officer.updated_at, Officer.id)
+Index("ix_outreach_sessions_updated_at_id", OutreachSession.updated_at, OutreachSession.id)
+Index("ix_leads_updated_at_id", Lead.updated_at, Lead.id)

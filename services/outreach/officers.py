@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from services.common.concurrency import check_if_match
 from services.common.errors import Forbidden, ValidationProblem
 from services.common.messages import Message
-from services.common.pagination import PageParams, paginate
+from services.common.pagination import ListParams, paginate_list
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import today_in_area, utcnow
 from services.outreach.exceptions import DuplicateNrp, OfficerNotFound
@@ -106,12 +106,20 @@ def get_officer(session: Session, officer_id: int, principal: Principal) -> Offi
 
 
 def list_officers(
-    session: Session, params: PageParams, *, active: bool | None = None
+    session: Session, params: ListParams, *, active: bool | None = None
 ) -> tuple[list[Officer], str | None]:
     statement = select(Officer)
     if active is not None:
         statement = statement.where(Officer.active.is_(active))
-    return paginate(session, statement, key_columns=[Officer.id], params=params, key_of=lambda o: [o.id])
+    return paginate_list(
+        session,
+        statement,
+        created_at=Officer.created_at,
+        updated_at=Officer.updated_at,
+        id_column=Officer.id,
+        params=params,
+        ids_follow_creation=True,
+    )
 
 
 def patch_officer(session: Session, officer: Officer, data: OfficerPatch, if_match: str | None) -> Officer:
@@ -268,4 +276,9 @@ def require_active_officer(session: Session, principal: Principal) -> None:
 def lock_officer(session: Session, officer_id: int) -> None:
     """Serialise writers of one officer's schedule: a no-op UPDATE takes the officer's row lock on
     PostgreSQL and SQLite's write lock, so two bookings cannot both pass the overlap check."""
-    session.execute(update(Officer).where(Officer.id == officer_id).values(version=Officer.version))
+    # updated_at named too: left out, its onupdate would mark the officer changed for syncing clients.
+    session.execute(
+        update(Officer)
+        .where(Officer.id == officer_id)
+        .values(version=Officer.version, updated_at=Officer.updated_at)
+    )

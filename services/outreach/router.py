@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from services.common.concurrency import IfMatchHeader, etag
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.messages import Message
-from services.common.pagination import Page, PageParams, page_params
+from services.common.pagination import ListParams, Page, PageParams, list_params, page_params
 from services.common.principal import PrincipalKind, Scope
 from services.common.text import TextRule
 from services.common.timeutil import today_in_area, utcnow
@@ -56,6 +56,8 @@ router = APIRouter(prefix="/v1", tags=["outreach"])
 internal_router = APIRouter(prefix="/internal", tags=["internal"])
 
 Pagination = Annotated[PageParams, Depends(page_params)]
+# Lists integrators sync from: sort, updated_since and a cursor bound to the sort.
+ListPagination = Annotated[ListParams, Depends(list_params)]
 PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 QueryId = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
 VillageFilter = Annotated[
@@ -91,7 +93,7 @@ def create_officer(
 
 @router.get("/officers", response_model=Page[OfficerOut], summary="List officers (internal)")
 def list_officers(
-    session: DbSession, principal: CurrentPrincipal, pagination: Pagination, active: bool | None = None
+    session: DbSession, principal: CurrentPrincipal, pagination: ListPagination, active: bool | None = None
 ) -> Page[OfficerOut]:
     if not (principal.has_scope(Scope.outreach_admin) or principal.has_scope(Scope.reports_read)):
         principal.require_scope(Scope.outreach_admin)
@@ -278,7 +280,7 @@ def create_session(
 def list_sessions(
     session: DbSession,
     principal: CurrentPrincipal,
-    pagination: Pagination,
+    pagination: ListPagination,
     village_code: VillageFilter = None,
     officer_id: QueryId = None,
     starts_from: Annotated[
@@ -353,7 +355,7 @@ def cancel_session(
 def session_history(
     session_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> list[OutreachSessionChangeOut]:
-    return [scheduling.change_out(c) for c in scheduling.history(session, session_id, principal)]
+    return scheduling.history(session, session_id, principal)
 
 
 @router.get(
@@ -364,16 +366,20 @@ def session_history(
 def session_attendance(
     session_id: PathId, session: DbSession, principal: CurrentPrincipal, pagination: Pagination
 ) -> Page[AttendanceOut]:
+    village_code = scheduling.get_session(session, session_id, principal).village_code
     rows, cursor = scheduling.attendance(session, session_id, principal, pagination)
     items = [
-        AttendanceOut(
-            id=a.id,
-            client_id=a.client_id,
-            session_id=a.session_id,
-            name=a.name,
-            phone=a.phone,
-            nik=leads.mask_nik(a.nik),
-            created_at=a.created_at,
+        AttendanceOut.model_validate(
+            {
+                "id": a.id,
+                "client_id": a.client_id,
+                "session_id": a.session_id,
+                "name": a.name,
+                "phone": a.phone,
+                "nik": leads.mask_nik(a.nik),
+                "created_at": a.created_at,
+            },
+            context={"village_code": village_code},  # the session's village, like the session's times
         )
         for a in rows
     ]
@@ -392,7 +398,7 @@ def sync_batch(data: SyncIn, session: DbSession, principal: CurrentPrincipal) ->
 def list_leads(
     session: DbSession,
     principal: CurrentPrincipal,
-    pagination: Pagination,
+    pagination: ListPagination,
     village_code: VillageFilter = None,
     status: LeadStatus | None = None,
     session_id: QueryId = None,

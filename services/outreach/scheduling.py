@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from services.common.concurrency import check_if_match
 from services.common.errors import Forbidden, ValidationProblem
 from services.common.messages import Message
-from services.common.pagination import PageParams, paginate
+from services.common.pagination import ListParams, PageParams, paginate, paginate_list
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import to_area_time, utcnow
 from services.common.wilayah import timezone_name
@@ -64,10 +64,17 @@ def session_out(row: OutreachSession) -> OutreachSessionOut:
     )
 
 
-def change_out(row: SessionChange) -> OutreachSessionChangeOut:
-    return OutreachSessionChangeOut(
-        id=row.id, action=row.action, reason=row.reason, changes=row.changes, actor=row.actor, at=row.at
-    )
+def change_out(row: SessionChange, village_code: str) -> OutreachSessionChangeOut:
+    """One history entry, its time in the session's village offset like the session itself."""
+    fields = {
+        "id": row.id,
+        "action": row.action,
+        "reason": row.reason,
+        "changes": row.changes,
+        "actor": row.actor,
+        "at": row.at,
+    }
+    return OutreachSessionChangeOut.model_validate(fields, context={"village_code": village_code})
 
 
 def _writer_officer_id(principal: Principal, requested: int | None) -> int:
@@ -218,7 +225,7 @@ def get_session(session: Session, session_id: int, principal: Principal) -> Outr
 def list_sessions(
     session: Session,
     principal: Principal,
-    params: PageParams,
+    params: ListParams,
     *,
     village_code: str | None = None,
     officer_id: int | None = None,
@@ -237,8 +244,14 @@ def list_sessions(
         statement = statement.where(OutreachSession.starts_at < starts_before)
     if status is not None:
         statement = statement.where(OutreachSession.status == status.value)
-    return paginate(
-        session, statement, key_columns=[OutreachSession.id], params=params, key_of=lambda r: [r.id]
+    return paginate_list(
+        session,
+        statement,
+        created_at=OutreachSession.created_at,
+        updated_at=OutreachSession.updated_at,
+        id_column=OutreachSession.id,
+        params=params,
+        ids_follow_creation=True,
     )
 
 
@@ -305,10 +318,10 @@ def cancel(
     return row
 
 
-def history(session: Session, session_id: int, principal: Principal) -> list[SessionChange]:
+def history(session: Session, session_id: int, principal: Principal) -> list[OutreachSessionChangeOut]:
     row = get_session(session, session_id, principal)
     statement = select(SessionChange).where(SessionChange.session_id == row.id).order_by(SessionChange.id)
-    return list(session.scalars(statement))
+    return [change_out(change, row.village_code) for change in session.scalars(statement)]
 
 
 def attendance(

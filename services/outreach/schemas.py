@@ -12,6 +12,7 @@ from typing_extensions import TypeAliasType
 
 from services.common.messages import Message
 from services.common.text import TextRule
+from services.common.timestamps import UtcTimestamps, VillageTimestamps
 from services.common.timeutil import require_aware
 from services.common.wilayah import check_village_code
 
@@ -120,7 +121,7 @@ class OfficerPatch(Strict):
     active: bool | None = None
 
 
-class OfficerOut(BaseModel):
+class OfficerOut(UtcTimestamps):
     id: int
     nrp: str
     name: str
@@ -149,7 +150,7 @@ class AssignmentEnd(Strict):
     valid_to: dt.date = Field(description="Last day of duty, inclusive (village date)")
 
 
-class AssignmentOut(BaseModel):
+class AssignmentOut(VillageTimestamps):
     id: int
     officer_id: int
     village_code: str
@@ -245,7 +246,7 @@ class OutreachSessionCancel(Strict):
     reason: Reason
 
 
-class OutreachSessionOut(BaseModel):
+class OutreachSessionOut(VillageTimestamps):
     id: int
     village_code: str
     officer_id: int
@@ -262,7 +263,7 @@ class OutreachSessionOut(BaseModel):
     updated_at: dt.datetime
 
 
-class OutreachSessionChangeOut(BaseModel):
+class OutreachSessionChangeOut(VillageTimestamps):
     id: int
     action: str
     reason: str | None
@@ -304,7 +305,7 @@ class LeadSyncItem(SyncItem):
     consent_captured_by: CapturedBy | None = None
 
 
-class AttendanceOut(BaseModel):
+class AttendanceOut(VillageTimestamps):
     id: int
     client_id: str
     session_id: int
@@ -369,7 +370,7 @@ class LeadStatus(StrEnum):
     converted = "converted"
 
 
-class LeadOut(BaseModel):
+class LeadOut(VillageTimestamps):
     id: int
     client_id: str
     session_id: int | None
@@ -387,6 +388,7 @@ class LeadOut(BaseModel):
     converted_at: dt.datetime | None
     converted_by: str | None
     created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 # JKK work accident, JKM death (always), JHT old-age savings (optional).
@@ -407,7 +409,7 @@ class LeadConvertIn(Strict):
     funding: WorkerFunding | None = None
 
 
-class LeadConvertOut(BaseModel):
+class LeadConvertOut(VillageTimestamps):
     lead_id: int
     worker_id: str
     linked_existing: bool = Field(description="True when the NIK was already registered and linked")

@@ -320,6 +320,7 @@ def _sync_leads(session: Session, raw_items: list[Any], principal: Principal) ->
             "fingerprint": print_,
             "created_by": principal.actor,
             "created_at": now,
+            "updated_at": now,
         }
         pending.append(_Pending(index, client_id, print_, row))
     _write(session, Lead.__table__, pending, results)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from services.common.errors import Conflict, ValidationProblem
 from services.common.messages import Message
-from services.common.pagination import PageParams, paginate
+from services.common.pagination import ListParams, paginate_list
 from services.common.principal import Principal
 from services.common.timeutil import utcnow
 from services.registry.access import require_read, require_write
@@ -59,6 +59,7 @@ def detect_for_workers(session: Session, clause_for: Callable[[Any], ColumnEleme
     """
     new, old = aliased(Worker), aliased(Worker)
     seen = aliased(DuplicateCandidate)
+    now = literal(utcnow(), type_=DuplicateCandidate.__table__.c.created_at.type)
     low = case((new.id < old.id, new.id), else_=old.id)
     high = case((new.id < old.id, old.id), else_=new.id)
     pairs = (
@@ -67,7 +68,8 @@ def detect_for_workers(session: Session, clause_for: Callable[[Any], ColumnEleme
             low,
             high,
             literal(CandidateStatus.open.value),
-            literal(utcnow(), type_=DuplicateCandidate.__table__.c.created_at.type),
+            now,
+            now,
         )
         .join(
             old,
@@ -87,7 +89,7 @@ def detect_for_workers(session: Session, clause_for: Callable[[Any], ColumnEleme
         )
     )
     statement = _insert_ignoring_conflicts(session, DuplicateCandidate.__table__).from_select(
-        ["village_code", "worker_id", "other_worker_id", "status", "created_at"], pairs
+        ["village_code", "worker_id", "other_worker_id", "status", "created_at", "updated_at"], pairs
     )
     result = session.execute(statement)
     return int(getattr(result, "rowcount", 0) or 0)
@@ -99,7 +101,7 @@ def list_candidates(
     *,
     status: CandidateStatus | None,
     village_code: str | None,
-    params: PageParams,
+    params: ListParams,
 ) -> tuple[list[DuplicateCandidate], str | None]:
     require_read(principal)
     statement = select(DuplicateCandidate)
@@ -110,8 +112,14 @@ def list_candidates(
         statement = statement.where(DuplicateCandidate.status == status.value)
     if village_code is not None:
         statement = statement.where(DuplicateCandidate.village_code == village_code)
-    return paginate(
-        session, statement, key_columns=[DuplicateCandidate.id], params=params, key_of=lambda c: [c.id]
+    return paginate_list(
+        session,
+        statement,
+        created_at=DuplicateCandidate.created_at,
+        updated_at=DuplicateCandidate.updated_at,
+        id_column=DuplicateCandidate.id,
+        params=params,
+        ids_follow_creation=True,
     )
 
 

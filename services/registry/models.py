@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import UTCDateTime, make_metadata
+from services.common.db import UTCDateTime, make_metadata, updated_at_column
 from services.common.events import make_inbox_table, make_outbox_table
 from services.common.idempotency import make_idempotency_table
 from services.common.jobs import make_jobs_table
@@ -82,7 +82,7 @@ class Worker(RegistryBase):
     version: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = updated_at_column()
 
     # The ORM bumps version on every UPDATE, guarded by "AND version = <as read>": a change committed
     # meanwhile fails this flush (StaleDataError, answered 412) instead of being overwritten.
@@ -139,6 +139,7 @@ class WorkerImport(RegistryBase):
     job_id: Mapped[str | None] = mapped_column(String(40))
     committed_row: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = updated_at_column()
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
@@ -180,6 +181,7 @@ class DuplicateCandidate(RegistryBase):
     resolved_by: Mapped[str | None] = mapped_column(String(120))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = updated_at_column()
 
     __table_args__ = (
         UniqueConstraint("worker_id", "other_worker_id"),
@@ -195,3 +197,11 @@ jobs_table = make_jobs_table(RegistryBase.metadata)
 
 # Tables filled by migrations or loaders (reference data): tests keep them between cases.
 REFERENCE_TABLES: frozenset[str] = frozenset({"areas"})
+
+# Lists integrators sync from filter on updated_since and page in (updated_at, id) order.
+Index("ix_workers_updated_at_id", Worker.updated_at, Worker.id)
+Index("ix_worker_imports_updated_at_id", WorkerImport.updated_at, WorkerImport.id)
+Index("ix_duplicate_candidates_updated_at_id", DuplicateCandidate.updated_at, DuplicateCandidate.id)
+# UUID ids say nothing about creation order: the default (created_at, id) order gets its own index.
+Index("ix_workers_created_at_id", Worker.created_at, Worker.id)
+Index("ix_worker_imports_created_at_id", WorkerImport.created_at, WorkerImport.id)

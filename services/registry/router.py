@@ -13,14 +13,13 @@ from services.common.errors import ProblemError, ValidationProblem
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.jobs import JOB_ID_PATTERN, JobOut, job_location, job_out
 from services.common.messages import Message, load_field_errors
-from services.common.pagination import Page, PageParams, page_params
+from services.common.pagination import ListParams, Page, PageParams, list_params, page_params
 from services.common.principal import (
     Principal,
     PrincipalKind,
     authenticated_principal,
     principal_from_request,
 )
-from services.common.timeutil import to_area_time
 from services.common.wilayah import AREA_CODE_PATTERN, AreaLevel
 from services.registry import (
     access,
@@ -28,6 +27,7 @@ from services.registry import (
     duplicates,
     history,
     import_limits,
+    import_list,
     imports,
     lifecycle,
     workers,
@@ -74,6 +74,8 @@ AreaCode = Annotated[
     ),
 ]
 Pagination = Annotated[PageParams, Depends(page_params)]
+# Lists integrators sync from: sort, updated_since and a cursor bound to the sort.
+ListPagination = Annotated[ListParams, Depends(list_params)]
 
 
 @areas_router.get("", response_model=Page[AreaOut], summary="Search areas by name")
@@ -142,8 +144,8 @@ def worker_out(worker: Worker, *, full_nik: bool) -> WorkerOut:
         outreach_session_id=worker.outreach_session_id,
         lead_id=worker.lead_id,
         version=worker.version,
-        created_at=to_area_time(worker.created_at, worker.village_code),
-        updated_at=to_area_time(worker.updated_at, worker.village_code),
+        created_at=worker.created_at,
+        updated_at=worker.updated_at,
     )
 
 
@@ -203,7 +205,7 @@ def create_worker(
 def list_workers(
     session: DbSession,
     principal: Principal_,
-    pagination: Pagination,
+    pagination: ListPagination,
     village_code: Annotated[AreaCodeFilter | None, Query()] = None,
     status: WorkerStatus | None = None,
     q: Annotated[SearchText | None, Query(description="Part of the name, or a NIK")] = None,
@@ -320,14 +322,17 @@ def worker_history(
     worker = workers.get_worker(session, principal, worker_id)
     rows, cursor = history.list_history(session, worker, pagination)
     items = [
-        WorkerHistoryOut(
-            id=h.id,
-            changed_at=to_area_time(h.changed_at, worker.village_code),
-            actor=h.actor,
-            field=h.field,
-            before=h.before,
-            after=h.after,
-            note=h.note,
+        WorkerHistoryOut.model_validate(
+            {
+                "id": h.id,
+                "changed_at": h.changed_at,
+                "actor": h.actor,
+                "field": h.field,
+                "before": h.before,
+                "after": h.after,
+                "note": h.note,
+            },
+            context={"village_code": worker.village_code},
         )
         for h in rows
     ]
@@ -420,12 +425,25 @@ def import_out(record: WorkerImport) -> WorkerImportOut:
         duplicate_existing=record.duplicate_existing,
         duplicate_in_file=record.duplicate_in_file,
         error=record.error,
+        village_code=record.village_code,
         created_at=record.created_at,
+        updated_at=record.updated_at,
         finished_at=record.finished_at,
     )
 
 
 ImportId = Annotated[WorkerIdText, Path()]
+
+
+@imports_router.get("", response_model=Page[WorkerImportOut], summary="Imports you may see (oldest first)")
+def list_imports(
+    session: DbSession,
+    principal: Principal_,
+    pagination: ListPagination,
+    village_code: Annotated[AreaCodeFilter | None, Query()] = None,
+) -> Page[WorkerImportOut]:
+    rows, cursor = import_list.list_imports(session, principal, pagination, village_code=village_code)
+    return Page(items=[import_out(r) for r in rows], next_cursor=cursor)
 
 
 @imports_router.get("/{import_id}", response_model=WorkerImportOut, summary="Status and counts of an import")
@@ -470,6 +488,7 @@ def candidate_out(candidate: DuplicateCandidate) -> DuplicateCandidateOut:
         resolved_by=candidate.resolved_by,
         resolved_at=candidate.resolved_at,
         created_at=candidate.created_at,
+        updated_at=candidate.updated_at,
     )
 
 
@@ -479,7 +498,7 @@ def candidate_out(candidate: DuplicateCandidate) -> DuplicateCandidateOut:
 def list_candidates(
     session: DbSession,
     principal: Principal_,
-    pagination: Pagination,
+    pagination: ListPagination,
     status: duplicates.CandidateStatus | None = duplicates.CandidateStatus.open,
     village_code: Annotated[AreaCodeFilter | None, Query()] = None,
 ) -> Page[DuplicateCandidateOut]:

@@ -10,6 +10,7 @@ from typing_extensions import TypeAliasType
 
 from services.common.errors import FieldErrorModel
 from services.common.text import TextRule
+from services.common.timestamps import VillageTimestamps
 from services.common.wilayah import AreaLevel, VillageKind
 from services.registry.duplicates import DuplicateCandidateStatus
 from services.registry.lifecycle import DeactivationReason
@@ -86,7 +87,7 @@ class WorkerPatch(BaseModel):
     funding: WorkerFunding | None = None
 
 
-class WorkerOut(BaseModel):
+class WorkerOut(VillageTimestamps):
     id: str
     nik: str | None = Field(description="Masked (3326**********01) in lists; full in a single read")
     temporary_id: str | None = Field(description="TMP-… when registered without a NIK")
@@ -108,8 +109,8 @@ class WorkerOut(BaseModel):
     outreach_session_id: str | None
     lead_id: str | None
     version: int
-    created_at: dt.datetime = Field(description="In the village's time zone")
-    updated_at: dt.datetime = Field(description="In the village's time zone")
+    created_at: dt.datetime = Field(description="In the village's offset")
+    updated_at: dt.datetime = Field(description="Moves on every change (sync with `updated_since`)")
 
 
 class WorkerDeactivate(BaseModel):
@@ -125,7 +126,7 @@ class WorkerCoverage(BaseModel):
     status: Literal["active", "lapsed"]
 
 
-class WorkerHistoryOut(BaseModel):
+class WorkerHistoryOut(VillageTimestamps):
     id: int
     changed_at: dt.datetime
     actor: str = Field(description="Who: kind:subject of the principal, e.g. village:key-1")
@@ -164,8 +165,9 @@ class WorkerImportAccepted(BaseModel):
     job_id: str = Field(description="The job processing the import (`GET /v1/jobs/{job_id}`)")
 
 
-class WorkerImportOut(BaseModel):
+class WorkerImportOut(VillageTimestamps):
     id: str
+    village_code: str | None = Field(description="The one village the import is for; null for several")
     status: WorkerImportStatus
     filename: str
     file_format: str
@@ -176,6 +178,7 @@ class WorkerImportOut(BaseModel):
     duplicate_in_file: int
     error: str | None
     created_at: dt.datetime
+    updated_at: dt.datetime
     finished_at: dt.datetime | None
 
 
@@ -195,7 +198,7 @@ class WorkerImportRowOut(BaseModel):
 # --- duplicate candidates ----------------------------------------------------------------------------
 
 
-class DuplicateCandidateOut(BaseModel):
+class DuplicateCandidateOut(VillageTimestamps):
     id: int
     village_code: str
     worker_id: str
@@ -205,6 +208,7 @@ class DuplicateCandidateOut(BaseModel):
     resolved_by: str | None
     resolved_at: dt.datetime | None
     created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 class DuplicateResolve(BaseModel):

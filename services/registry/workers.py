@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from services.common.errors import Conflict, ValidationProblem
 from services.common.events import EventType
 from services.common.messages import Message
-from services.common.pagination import PageParams, paginate
+from services.common.pagination import ListParams, paginate_list
 from services.common.principal import Principal, PrincipalKind, Scope
 from services.common.timeutil import today_in_area, utcnow
 from services.common.wilayah import provinces_by_zone
@@ -196,10 +196,17 @@ def temporary_overdue_clause(now: dt.datetime | None = None) -> ColumnElement[bo
 
 
 def list_workers(
-    session: Session, principal: Principal, filters: WorkerFilters, params: PageParams
+    session: Session, principal: Principal, filters: WorkerFilters, params: ListParams
 ) -> tuple[list[Worker], str | None]:
     statement = workers_query(principal, filters)
-    return paginate(session, statement, key_columns=[Worker.id], params=params, key_of=lambda w: [w.id])
+    return paginate_list(
+        session,
+        statement,
+        created_at=Worker.created_at,
+        updated_at=Worker.updated_at,
+        id_column=Worker.id,
+        params=params,
+    )
 
 
 def workers_query(principal: Principal, filters: WorkerFilters) -> Select[Worker]:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from services.common.db import Database
 from services.common.events import EventEnvelope
 from services.common.messages import Message
-from services.common.pagination import PageParams, paginate
+from services.common.pagination import ListParams, paginate_list
 from services.common.partner_events import PARTNER_EVENT_TYPES
 from services.common.timeutil import utcnow
 from services.webhooks import endpoints, signing, targets
@@ -97,6 +97,7 @@ def fan_out(session: Session, events: Sequence[EventEnvelope]) -> int:
                     "next_attempt_at": now,
                     "window_started_at": now,
                     "created_at": now,
+                    "updated_at": now,
                 }
             )
     if not rows:
@@ -288,11 +289,17 @@ def run_delivery_loop(
 
 
 def list_deliveries(
-    session: Session, endpoint: WebhookEndpoint, params: PageParams
+    session: Session, endpoint: WebhookEndpoint, params: ListParams
 ) -> tuple[list[WebhookDelivery], str | None]:
     statement = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
-    return paginate(
-        session, statement, key_columns=[WebhookDelivery.id], params=params, key_of=lambda d: [d.id]
+    return paginate_list(
+        session,
+        statement,
+        created_at=WebhookDelivery.created_at,
+        updated_at=WebhookDelivery.updated_at,
+        id_column=WebhookDelivery.id,
+        params=params,
+        ids_follow_creation=True,
     )
 
 

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy.orm import Session
 
 from services.common.messages import Message
-from services.common.pagination import PageParams, paginate
+from services.common.pagination import ListParams, paginate_list
 from services.common.principal import Principal, PrincipalKind
 from services.common.timeutil import utcnow
 from services.webhooks import access, signing, targets
@@ -60,14 +60,15 @@ def get_endpoint(session: Session, principal: Principal, endpoint_id: str) -> We
 
 
 def list_endpoints(
-    session: Session, principal: Principal, params: PageParams
+    session: Session, principal: Principal, params: ListParams
 ) -> tuple[list[WebhookEndpoint], str | None]:
-    return paginate(
+    return paginate_list(
         session,
         access.visible_endpoints(principal),
-        key_columns=[WebhookEndpoint.id],
+        created_at=WebhookEndpoint.created_at,
+        updated_at=WebhookEndpoint.updated_at,
+        id_column=WebhookEndpoint.id,
         params=params,
-        key_of=lambda e: [e.id],
     )
 
 

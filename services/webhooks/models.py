@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import UTCDateTime, make_metadata
+from services.common.db import UTCDateTime, make_metadata, updated_at_column
 from services.common.events import make_inbox_table
 
 REFERENCE_TABLES: frozenset[str] = frozenset()
@@ -41,7 +41,7 @@ class WebhookEndpoint(WebhooksBase):
     owner_kind: Mapped[str] = mapped_column(String(10))  # village | internal: who manages it
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = updated_at_column()
 
 
 class WebhookDelivery(WebhooksBase):
@@ -69,3 +69,11 @@ class WebhookDelivery(WebhooksBase):
     last_error: Mapped[str | None] = mapped_column(String(300))
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = updated_at_column()
+
+
+# Lists integrators sync from filter on updated_since and page in (updated_at, id) order.
+Index("ix_webhook_endpoints_updated_at_id", WebhookEndpoint.updated_at, WebhookEndpoint.id)
+Index("ix_webhook_deliveries_updated_at_id", WebhookDelivery.updated_at, WebhookDelivery.id)
+# Endpoint ids are random: the default (created_at, id) order gets its own index.
+Index("ix_webhook_endpoints_created_at_id", WebhookEndpoint.created_at, WebhookEndpoint.id)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from services.common.pagination import PageParams, page_params
+from services.common.pagination import ListParams, list_params
 from services.common.text import TextRule
 from services.webhooks import deliveries, endpoints
 from services.webhooks.dependencies import CurrentPrincipal, DbSession, Settings
@@ -24,7 +24,8 @@ from services.webhooks.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["webhooks"])
 
-Pagination = Annotated[PageParams, Depends(page_params)]
+# Lists integrators sync from: sort, updated_since and a cursor bound to the sort.
+ListPagination = Annotated[ListParams, Depends(list_params)]
 EndpointId = Annotated[str, TextRule(40), Path(examples=["we_0f3c…"])]
 DeliveryId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
@@ -57,7 +58,7 @@ def create_webhook_endpoint(
 
 @router.get("/webhook-endpoints", response_model=WebhookEndpointPage, summary="List webhook endpoints")
 def list_webhook_endpoints(
-    session: DbSession, principal: CurrentPrincipal, params: Pagination
+    session: DbSession, principal: CurrentPrincipal, params: ListPagination
 ) -> WebhookEndpointPage:
     items, cursor = endpoints.list_endpoints(session, principal, params)
     return WebhookEndpointPage(items=[_out(e) for e in items], next_cursor=cursor)
@@ -115,7 +116,7 @@ def rotate_webhook_secret(
     summary="The delivery log of an endpoint",
 )
 def list_webhook_deliveries(
-    endpoint_id: EndpointId, session: DbSession, principal: CurrentPrincipal, params: Pagination
+    endpoint_id: EndpointId, session: DbSession, principal: CurrentPrincipal, params: ListPagination
 ) -> WebhookDeliveryPage:
     endpoint = endpoints.get_endpoint(session, principal, endpoint_id)
     items, cursor = deliveries.list_deliveries(session, endpoint, params)

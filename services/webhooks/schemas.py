@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.partner_events import PartnerEventType
 from services.common.text import TextRule
+from services.common.timestamps import UtcTimestamps, VillageTimestamps
 from services.common.wilayah import VILLAGE_CODE_PATTERN
 
 TargetUrl = Annotated[str, TextRule(2048)]
@@ -50,7 +51,7 @@ class WebhookEndpointPatch(BaseModel):
     description: Description | None = None
 
 
-class WebhookEndpointOut(BaseModel):
+class WebhookEndpointOut(VillageTimestamps):
     id: str
     url: str
     event_types: list[str]
@@ -66,7 +67,7 @@ class WebhookEndpointCreated(WebhookEndpointOut):
     secret: str = Field(description="Signing secret (`whsec_…`, base64): shown only in this answer")
 
 
-class SecretRotated(BaseModel):
+class SecretRotated(UtcTimestamps):
     id: str
     secret: str = Field(description="The new signing secret, shown only in this answer")
     previous_secret_expires_at: dt.datetime = Field(
@@ -74,7 +75,7 @@ class SecretRotated(BaseModel):
     )
 
 
-class WebhookDeliveryOut(BaseModel):
+class WebhookDeliveryOut(UtcTimestamps):
     id: int
     endpoint_id: str
     event_id: str
@@ -87,6 +88,7 @@ class WebhookDeliveryOut(BaseModel):
     next_attempt_at: dt.datetime | None
     delivered_at: dt.datetime | None
     created_at: dt.datetime
+    updated_at: dt.datetime = Field(description="Moves with every attempt (sync with `updated_since`)")
 
 
 class WebhookEndpointPage(BaseModel):

@@ -1,7 +1,7 @@
 """outreach: officers' subscribable calendar feeds (secret stored as a SHA-256 digest, revocable)
 
 Revision ID: outreach_0005
-Revises: outreach_0003
+Revises: outreach_0004
 Create Date: 2026-11-29
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from services.common.db import UTCDateTime
 
 revision: str = "outreach_0005"
-down_revision: str | None = "outreach_0003"
+down_revision: str | None = "outreach_0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,14 +13,14 @@ from services.common.concurrency import IfMatchHeader, check_if_match, etag
 from services.common.errors import ValidationProblem
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.messages import Message, current_language, localise
-from services.common.pagination import Page, paginate
+from services.common.pagination import Page, paginate_list
 from services.common.timeutil import today_in_area
 from services.funding import agreements
 from services.funding.access import ADMIN_SCOPE, FundingReader, require_writer
 from services.funding.dependencies import CurrentPrincipal, DbSession, Directory
 from services.funding.models import FundingAgreement, idempotency_keys
 from services.funding.registry_client import LocalFirstDirectory
-from services.funding.routes.common import Pagination, RowId
+from services.funding.routes.common import ListPagination, RowId
 from services.funding.schemas import (
     AgreementMemberRemovalOut,
     AgreementMembersIn,
@@ -82,7 +82,7 @@ def create_agreement(
 def list_agreements(
     session: DbSession,
     principal: FundingReader,
-    pagination: Pagination,
+    pagination: ListPagination,
     village_code: Annotated[VillageCodeFilter | None, Query()] = None,
     fiscal_year: Annotated[int | None, Query(ge=2000, le=2099)] = None,
     status: AgreementStatus | None = None,
@@ -90,8 +90,14 @@ def list_agreements(
     statement = agreements.list_statement(
         principal, village_code=village_code, fiscal_year=fiscal_year, status=status
     )
-    rows, cursor = paginate(
-        session, statement, key_columns=[FundingAgreement.id], params=pagination, key_of=lambda a: [a.id]
+    rows, cursor = paginate_list(
+        session,
+        statement,
+        created_at=FundingAgreement.created_at,
+        updated_at=FundingAgreement.updated_at,
+        id_column=FundingAgreement.id,
+        params=pagination,
+        ids_follow_creation=True,
     )
     committed = agreements.committed_by_agreement(session, [a.id for a in rows])
     return Page(

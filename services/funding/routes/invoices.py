@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from services.common.concurrency import etag
-from services.common.pagination import Page, paginate
+from services.common.pagination import Page, paginate_list
 from services.funding import invoices, payments, rates
 from services.funding.access import FundingReader, require_admin
 from services.funding.dependencies import DbSession
 from services.funding.models import CreditNote, Invoice, InvoiceLine
 from services.funding.pricing import Period, PricingError
-from services.funding.routes.common import Pagination, RowId, pricing_problem
+from services.funding.routes.common import ListPagination, RowId, pricing_problem
 from services.funding.schemas import InvoiceOut, VillageCodeFilter
 from services.funding.statuses import InvoiceStatus
 
@@ -38,6 +38,7 @@ def _invoice_out(
         unallocated_idr=None if lines is None else invoice.paid_idr - sum(line.paid_idr for line in lines),
         due_date=invoice.due_date,
         created_at=invoice.created_at,
+        updated_at=invoice.updated_at,
         version=invoice.version,
         lines=None
         if lines is None
@@ -74,7 +75,7 @@ def _invoice_out(
 def list_invoices(
     session: DbSession,
     principal: FundingReader,
-    pagination: Pagination,
+    pagination: ListPagination,
     village_code: Annotated[VillageCodeFilter | None, Query()] = None,
     period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
     status: InvoiceStatus | None = None,
@@ -86,8 +87,14 @@ def list_invoices(
     statement = invoices.list_statement(
         principal, village_code=village_code, period_idx=period_idx, status=status
     )
-    rows, cursor = paginate(
-        session, statement, key_columns=[Invoice.id], params=pagination, key_of=lambda i: [i.id]
+    rows, cursor = paginate_list(
+        session,
+        statement,
+        created_at=Invoice.created_at,
+        updated_at=Invoice.updated_at,
+        id_column=Invoice.id,
+        params=pagination,
+        ids_follow_creation=True,
     )
     return Page(items=[_invoice_out(i) for i in rows], next_cursor=cursor)
 

@@ -10,12 +10,12 @@ from fastapi.responses import JSONResponse
 from services.common.errors import ValidationProblem
 from services.common.idempotency import IdempotencyKeyHeader, idempotent_post
 from services.common.messages import Message
-from services.common.pagination import Page, paginate
+from services.common.pagination import Page, paginate_list
 from services.funding import payments
 from services.funding.access import FundingReader, require_reader, require_writer
 from services.funding.dependencies import CurrentPrincipal, DbSession
 from services.funding.models import Invoice, Payment, idempotency_keys
-from services.funding.routes.common import Pagination
+from services.funding.routes.common import ListPagination
 from services.funding.schemas import (
     MAX_ROW_ID,
     PaymentAllocationOut,
@@ -39,6 +39,7 @@ def _payment_out(
         method=payment.method,
         reference=payment.reference,
         created_at=payment.created_at,
+        updated_at=payment.updated_at,
         invoice_status=invoice_status,
         allocations=allocations,
     )
@@ -102,13 +103,19 @@ def create_payment(
 def list_payments(
     session: DbSession,
     principal: FundingReader,
-    pagination: Pagination,
+    pagination: ListPagination,
     invoice_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     village_code: Annotated[VillageCodeFilter | None, Query()] = None,
 ) -> Page[PaymentOut]:
     statement = payments.list_statement(principal, invoice_id=invoice_id, village_code=village_code)
-    rows, cursor = paginate(
-        session, statement, key_columns=[Payment.id], params=pagination, key_of=lambda p: [p.id]
+    rows, cursor = paginate_list(
+        session,
+        statement,
+        created_at=Payment.created_at,
+        updated_at=Payment.updated_at,
+        id_column=Payment.id,
+        params=pagination,
+        ids_follow_creation=True,
     )
     allocations = _allocations(session, [p.id for p in rows])
     return Page(items=[_payment_out(p, allocations[p.id]) for p in rows], next_cursor=cursor)

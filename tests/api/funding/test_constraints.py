@@ -39,8 +39,8 @@ REFUSED = [
     ),
     (
         "INSERT INTO payments (invoice_id, village_code, amount_idr, paid_on, method, reference, created_at, "
-        "actor) SELECT id, village_code, 1, due_date, 'cheque', 'SP2D-1', created_at, 'test' FROM invoices "
-        "WHERE agreement_id = :a",
+        "updated_at, actor) SELECT id, village_code, 1, due_date, 'cheque', 'SP2D-1', created_at, "
+        "created_at, 'test' FROM invoices WHERE agreement_id = :a",
         "ck_payments_method",
     ),
 ]

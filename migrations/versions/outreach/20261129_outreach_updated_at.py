@@ -1,0 +1,44 @@
+"""outreach: every synced list has updated_at (backfilled from created_at) and an (updated_at, id) index
+
+Lists integrators sync from filter on ``updated_since`` and page in ``updated_at`` order; rows that
+never had the column start with their creation time.
+
+Revision ID: outreach_0004
+Revises: outreach_0003
+Create Date: 2026-11-29
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from services.common.db import UTCDateTime
+
+revision: str = "outreach_0004"
+down_revision: str | None = "outreach_0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+NEW_COLUMN = ["leads"]
+INDEXED = ["officers", "outreach_sessions", "leads"]
+
+
+def upgrade() -> None:
+    for table in NEW_COLUMN:
+        op.add_column(table, sa.Column("updated_at", UTCDateTime(), nullable=True))
+        op.execute(f"UPDATE {table} SET updated_at = created_at")
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column("updated_at", existing_type=UTCDateTime(), nullable=False)
+    for table in INDEXED:
+        op.create_index(f"ix_{table}_updated_at_id", table, ["updated_at", "id"])
+
+
+def downgrade() -> None:
+    for table in INDEXED:
+        op.drop_index(f"ix_{table}_updated_at_id", table_name=table)
+    for table in NEW_COLUMN:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("updated_at")
