@@ -1119,6 +1119,19 @@ _add(
     "pagination",
     {
         "malformed_cursor": ("cursor tidak valid", "malformed cursor"),
+        "cursor_other_sort": (
+            "cursor ini milik urutan (sort) lain; mulai lagi tanpa cursor",
+            "cursor belongs to another sort; start again without it",
+        ),
+        "instant_not_rfc3339": (
+            "bukan tanggal-waktu RFC 3339, mis. 2026-12-01T09:00:00+07:00 atau 2026-12-01T02:00:00Z",
+            "not an RFC 3339 date-time, e.g. 2026-12-01T09:00:00+07:00 or 2026-12-01T02:00:00Z",
+        ),
+        "instant_without_offset": (
+            "harus memuat selisih waktu UTC (RFC 3339), mis. 2026-12-01T09:00:00+07:00",
+            "must carry a UTC offset (RFC 3339), e.g. 2026-12-01T09:00:00+07:00",
+        ),
+        "instant_invalid": ("bukan tanggal-waktu yang valid", "not a valid date-time"),
     },
 )
 

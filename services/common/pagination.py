@@ -138,20 +138,16 @@ def parse_instant(value: str, field: str) -> dt.datetime:
     """An RFC 3339 date-time with an offset, as an aware UTC datetime; 422 problem on ``field`` else."""
     match = _RFC3339.fullmatch(value)
     if match is None:
-        raise ValidationProblem.single(
-            field, "not an RFC 3339 date-time, e.g. 2026-12-01T09:00:00+07:00 or 2026-12-01T02:00:00Z"
-        )
+        raise ValidationProblem.single(field, Message("pagination.instant_not_rfc3339"))
     if match.group(2) is None:
-        raise ValidationProblem.single(
-            field, "must carry a UTC offset (RFC 3339), e.g. 2026-12-01T09:00:00+07:00"
-        )
+        raise ValidationProblem.single(field, Message("pagination.instant_without_offset"))
     text = value.upper().replace("Z", "+00:00")
     if match.group(1) and len(match.group(1)) > 7:  # nanoseconds: Python keeps microseconds
         text = text.replace(match.group(1), match.group(1)[:7], 1)
     try:
         return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
     except (ValueError, OverflowError):
-        raise ValidationProblem.single(field, "not a valid date-time") from None
+        raise ValidationProblem.single(field, Message("pagination.instant_invalid")) from None
 
 
 # Parsed by parse_instant (reasons a client can act on); documented as the date-time it must be.
@@ -250,23 +246,23 @@ def _decode_list_cursor(
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
-        raise ValidationProblem.single("cursor", "malformed cursor") from None
+        raise ValidationProblem.single("cursor", Message("pagination.malformed_cursor")) from None
     if not isinstance(values, list) or len(values) != 3:
-        raise ValidationProblem.single("cursor", "malformed cursor")
+        raise ValidationProblem.single("cursor", Message("pagination.malformed_cursor"))
     if values[0] != sort.value:
-        raise ValidationProblem.single("cursor", "cursor belongs to another sort; start again without it")
+        raise ValidationProblem.single("cursor", Message("pagination.cursor_other_sort"))
     if not _accepts(id_column)(values[2]):
-        raise ValidationProblem.single("cursor", "malformed cursor")
+        raise ValidationProblem.single("cursor", Message("pagination.malformed_cursor"))
     if not with_moment:
         if values[1] is not None:
-            raise ValidationProblem.single("cursor", "malformed cursor")
+            raise ValidationProblem.single("cursor", Message("pagination.malformed_cursor"))
         return None, values[2]
     if not isinstance(values[1], str):
-        raise ValidationProblem.single("cursor", "malformed cursor")
+        raise ValidationProblem.single("cursor", Message("pagination.malformed_cursor"))
     try:
         moment = dt.datetime.fromisoformat(values[1])
     except ValueError:
-        raise ValidationProblem.single("cursor", "malformed cursor") from None
+        raise ValidationProblem.single("cursor", Message("pagination.malformed_cursor")) from None
     if moment.tzinfo is None:
-        raise ValidationProblem.single("cursor", "malformed cursor")
+        raise ValidationProblem.single("cursor", Message("pagination.malformed_cursor"))
     return moment.astimezone(dt.UTC), values[2]
