@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import BindParameter, bindparam
 from sqlalchemy.orm import Session
 
 from services.common.db import UTCDateTime
@@ -113,24 +113,23 @@ def _event_id_sql(dialect: str) -> str:
     )
 
 
-def emit_staged_workers(session: Session, staging: str) -> int:
-    """``worker.registered`` for every worker of an import chunk's staging table (holding only workers just
-    inserted, as registered at version 1), in one ``INSERT … SELECT`` in file order."""
+def staged_workers_outbox(session: Session, staging: str) -> tuple[str, list[BindParameter[Any]]]:
+    """The ``INSERT … SELECT`` (and its parameters) writing ``worker.registered`` for every worker of an
+    import chunk's staging table (holding only workers inserted, as registered at version 1), in file
+    order."""
     dialect = session.get_bind().dialect.name
     random_hex = ", hex(randomblob(16)) AS h" if dialect == "sqlite" else ""
     source = f"(SELECT s.*, 'registered' AS status, 1 AS version{random_hex} FROM {staging} s)"
-    result = session.execute(
-        text(
-            "INSERT INTO outbox (id, type, source, aggregate_type, aggregate_id, village_code, occurred_at, "
-            "data, delivered_to, attempts, next_attempt_at) "
-            f"SELECT {_event_id_sql(dialect)}, :type, 'registry', 'worker', w.id, w.village_code, :now, "
-            f"{_snapshot_sql(dialect)}, '', 0, :now FROM {source} w ORDER BY w.row_number"
-        ).bindparams(
-            bindparam("type", EventType.worker_registered.value),
-            bindparam("now", utcnow(), type_=UTCDateTime()),
-        )
+    statement = (
+        "INSERT INTO outbox (id, type, source, aggregate_type, aggregate_id, village_code, occurred_at, "
+        "data, delivered_to, attempts, next_attempt_at) "
+        f"SELECT {_event_id_sql(dialect)}, :event_type, 'registry', 'worker', w.id, w.village_code, "
+        f":emitted_at, {_snapshot_sql(dialect)}, '', 0, :emitted_at FROM {source} w ORDER BY w.row_number"
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return statement, [
+        bindparam("event_type", EventType.worker_registered.value),
+        bindparam("emitted_at", utcnow(), type_=UTCDateTime()),
+    ]
 
 
 def deactivation_data(reason: str | None, effective_date: dt.date | None) -> dict[str, Any]:
