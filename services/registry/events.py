@@ -8,10 +8,9 @@ can keep its own copy current from any one event and ignore one older than what 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import BindParameter, bindparam
 from sqlalchemy.orm import Session
 
 from services.common.db import UTCDateTime
@@ -54,15 +53,46 @@ def emit_worker_event(session: Session, event_type: EventType, worker: Worker, *
 _PROGRAMS_JSON = 'CASE w.programs WHEN \'JKK,JKM\' THEN \'["JKK","JKM"]\' ELSE \'["JKK","JKM","JHT"]\' END'
 
 
+# The snapshot's keys with, for PostgreSQL, each value as SQL yielding text, and whether that text is a
+# JSON string to be put in quotes. Only officer_id is free text, so only it is quoted by to_json; the
+# other strings are ids and codes checked on the way in (no quote or backslash can occur in them).
+_SNAPSHOT_TEXT = (
+    ("id", "w.id", True),
+    ("village_code", "w.village_code", True),
+    ("occupation", "w.occupation", True),
+    ("declared_income_idr", "w.declared_income_idr", False),
+    ("programs", _PROGRAMS_JSON, False),
+    ("funding", "w.funding", True),
+    ("status", "w.status", True),
+    ("version", "w.version", False),
+    ("temporary", "CASE WHEN w.nik IS NULL THEN 'true' ELSE 'false' END", False),
+    ("officer_id", "COALESCE(to_json(w.officer_id)::text, 'null')", False),
+    (
+        "temporary_id_expires_on",
+        "CASE WHEN w.nik IS NULL AND w.temporary_deadline IS NOT NULL "
+        "THEN '\"' || to_char(w.temporary_deadline, 'YYYY-MM-DD') || '\"' ELSE 'null' END",
+        False,
+    ),
+)
+
+
+def _snapshot_concatenated() -> str:
+    """The snapshot as one chain of ``||`` (the literal parts between values merged)."""
+    parts: list[str] = []
+    literal = '{"worker": {'
+    for position, (key, value, quoted) in enumerate(_SNAPSHOT_TEXT):
+        literal += (", " if position else "") + f'"{key}": ' + ('"' if quoted else "")
+        parts += [f"'{literal}'", value]
+        literal = '"' if quoted else ""
+    parts.append(f"'{literal}}}}}'")
+    return " || ".join(parts)
+
+
 def _snapshot_sql(dialect: str) -> str:
     if dialect == "postgresql":
-        return (
-            "json_build_object('worker', json_build_object('id', w.id, 'village_code', w.village_code, "
-            "'occupation', w.occupation, 'declared_income_idr', w.declared_income_idr, "
-            f"'programs', ({_PROGRAMS_JSON})::json, 'funding', w.funding, 'status', w.status, "
-            "'version', w.version, 'temporary', w.nik IS NULL, 'officer_id', w.officer_id, "
-            "'temporary_id_expires_on', CASE WHEN w.nik IS NULL THEN w.temporary_deadline END))::text"
-        )
+        # Concatenated as text: json_build_object cost four times as much per row, a sixth of the
+        # server's time in a profiled 100,000-row import.
+        return _snapshot_concatenated()
     return (
         "json_object('worker', json_object('id', w.id, 'village_code', w.village_code, "
         "'occupation', w.occupation, 'declared_income_idr', w.declared_income_idr, "
@@ -83,32 +113,23 @@ def _event_id_sql(dialect: str) -> str:
     )
 
 
-def emit_imported_workers(session: Session, import_id: str, worker_ids: Sequence[str]) -> int:
-    """``worker.registered`` for the workers of one import chunk (``worker_ids``: the chunk's candidates;
-    those a held NIK kept out were never inserted), in one ``INSERT … SELECT``."""
-    if not worker_ids:
-        return 0
+def staged_workers_outbox(session: Session, staging: str) -> tuple[str, list[BindParameter[Any]]]:
+    """The ``INSERT … SELECT`` (and its parameters) writing ``worker.registered`` for every worker of an
+    import chunk's staging table (holding only workers inserted, as registered at version 1), in file
+    order."""
     dialect = session.get_bind().dialect.name
-    chosen = "x.import_id = :import_id AND x.id IN :ids"
-    source = (
-        f"(SELECT x.*, hex(randomblob(16)) AS h FROM workers x WHERE {chosen})"
-        if dialect == "sqlite"
-        else f"(SELECT x.* FROM workers x WHERE {chosen})"
+    random_hex = ", hex(randomblob(16)) AS h" if dialect == "sqlite" else ""
+    source = f"(SELECT s.*, 'registered' AS status, 1 AS version{random_hex} FROM {staging} s)"
+    statement = (
+        "INSERT INTO outbox (id, type, source, aggregate_type, aggregate_id, village_code, occurred_at, "
+        "data, delivered_to, attempts, next_attempt_at) "
+        f"SELECT {_event_id_sql(dialect)}, :event_type, 'registry', 'worker', w.id, w.village_code, "
+        f":emitted_at, {_snapshot_sql(dialect)}, '', 0, :emitted_at FROM {source} w ORDER BY w.row_number"
     )
-    result = session.execute(
-        text(
-            "INSERT INTO outbox (id, type, source, aggregate_type, aggregate_id, village_code, occurred_at, "
-            "data, delivered_to, attempts, next_attempt_at) "
-            f"SELECT {_event_id_sql(dialect)}, :type, 'registry', 'worker', w.id, w.village_code, :now, "
-            f"{_snapshot_sql(dialect)}, '', 0, :now FROM {source} w ORDER BY w.created_at, w.id"
-        ).bindparams(
-            bindparam("import_id", import_id),
-            bindparam("ids", list(worker_ids), expanding=True),
-            bindparam("type", EventType.worker_registered.value),
-            bindparam("now", utcnow(), type_=UTCDateTime()),
-        )
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return statement, [
+        bindparam("event_type", EventType.worker_registered.value),
+        bindparam("emitted_at", utcnow(), type_=UTCDateTime()),
+    ]
 
 
 def deactivation_data(reason: str | None, effective_date: dt.date | None) -> dict[str, Any]:

@@ -194,5 +194,6 @@ def prepare_rows(source: Iterator[list[str]]) -> Iterator[list[str]]:
         if not any(values):
             yield values  # blank rows stay blank (the import skips and counts them)
             continue
-        values = [_unneutralised(v) for v in values]
+        if "'" in "".join(values):  # one scan of the row finds the rare neutralised cell
+            values = [_unneutralised(v) for v in values]
         yield layout.row(values) if layout is not None else values
