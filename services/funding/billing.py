@@ -11,7 +11,8 @@ Each step is one set-based statement (no per-worker Python loop):
 
 1. take the year's billing lock (PostgreSQL advisory lock: runs of the same year queue up; SQLite's
    writing transactions are ``BEGIN IMMEDIATE`` and so already one at a time);
-2. create missing invoice counters, then lock the village counters (``SELECT … FOR UPDATE``);
+2. choose the agreements to invoice once, into a temporary table; create missing invoice counters, then
+   lock the village counters (``SELECT … FOR UPDATE``);
 3. ``INSERT … SELECT`` the invoices, numbered ``counter + ROW_NUMBER()`` per village (gapless);
 4. advance the counters to the highest number used;
 5. ``INSERT … SELECT`` the lines, priced in SQL (:mod:`pricing_sql`), and ``UPDATE`` the invoice totals
@@ -49,6 +50,9 @@ from services.funding.rates import period_index, schedules_in_force
 BILLING_LOCK_CLASS = 7_260_001  # first key of pg_advisory_xact_lock(int, int): "billing", second: year
 DUE_DAY = 15  # contributions are due by the 15th of the covered month
 SUPPLEMENTARY_GRACE = dt.timedelta(days=14)
+
+# Per-connection scratch table of the agreements a run invoices (see run_billing).
+ELIGIBLE_TABLE = "billing_eligible_agreements"
 
 STEPS = ("lock", "counters", "invoices", "numbers", "lines", "totals")
 
@@ -180,26 +184,40 @@ def run_billing(
     session.flush()
     step("lock")
 
+    # The agreements to invoice, chosen once into a temporary table before any invoice is written. Asked
+    # inside the invoice INSERT, the "already invoiced this month?" checks scanned the invoices table the
+    # statement was filling: on an empty table PostgreSQL plans a sequential scan per agreement, which
+    # also reads the rows being inserted - quadratic, 92 s of a national run's 267 s.
+    session.execute(text(f"DROP TABLE IF EXISTS {ELIGIBLE_TABLE}"))
+    session.execute(
+        text(f"""
+        CREATE TEMPORARY TABLE {ELIGIBLE_TABLE} AS
+        SELECT a.id AS id, a.village_code AS village_code,
+               CASE WHEN EXISTS (SELECT 1 FROM invoices x WHERE x.agreement_id = a.id
+                                 AND x.period_idx = :p AND x.status <> 'void')
+                    THEN 'supplementary' ELSE 'regular' END AS kind
+        FROM funding_agreements a WHERE {eligible}
+        """),
+        {"p": p, **scope},
+    )
     session.execute(
         text(f"""
         INSERT INTO invoice_counters (village_code, year, last_number)
-        SELECT DISTINCT a.village_code, :year, 0 FROM funding_agreements a
-        WHERE {eligible}
-          AND NOT EXISTS (SELECT 1 FROM invoice_counters c
-                          WHERE c.village_code = a.village_code AND c.year = :year)
+        SELECT DISTINCT e.village_code, :year, 0 FROM {ELIGIBLE_TABLE} e
+        WHERE NOT EXISTS (SELECT 1 FROM invoice_counters c
+                          WHERE c.village_code = e.village_code AND c.year = :year)
         ON CONFLICT DO NOTHING
         """),
-        {"p": p, "year": year, **scope},
+        {"year": year},
     )
     if dialect == "postgresql":
         session.execute(
             text(f"""
             SELECT c.village_code FROM invoice_counters c
-            WHERE c.year = :year
-              AND c.village_code IN (SELECT a.village_code FROM funding_agreements a WHERE {eligible})
+            WHERE c.year = :year AND c.village_code IN (SELECT e.village_code FROM {ELIGIBLE_TABLE} e)
             ORDER BY c.village_code FOR UPDATE
             """),
-            {"p": p, "year": year, **scope},
+            {"year": year},
         )
     step("counters")
 
@@ -210,13 +228,11 @@ def run_billing(
                               kind, total_idr, paid_idr, credited_idr, due_date, billing_run_id,
                               created_at, updated_at, version)
         SELECT e.id, e.village_code, :p, :year, c.last_number + e.rn, {_number_sql(dialect)}, 'draft',
-               e.kind, 0, 0, 0, CASE WHEN e.kind = 'regular' THEN :due ELSE :late_due END, :run, :now, :now, 1
-        FROM (SELECT a.id AS id, a.village_code AS village_code,
-                     ROW_NUMBER() OVER (PARTITION BY a.village_code ORDER BY a.id) AS rn,
-                     CASE WHEN EXISTS (SELECT 1 FROM invoices x WHERE x.agreement_id = a.id
-                                       AND x.period_idx = :p AND x.status <> 'void')
-                          THEN 'supplementary' ELSE 'regular' END AS kind
-              FROM funding_agreements a WHERE {eligible}) e
+               e.kind, 0, 0, 0, CASE WHEN e.kind = 'regular' THEN :due ELSE :late_due END, :run, :now,
+               :now, 1
+        FROM (SELECT id, village_code, kind,
+                     ROW_NUMBER() OVER (PARTITION BY village_code ORDER BY id) AS rn
+              FROM {ELIGIBLE_TABLE}) e
         JOIN invoice_counters c ON c.village_code = e.village_code AND c.year = :year
         """).bindparams(
             bindparam("due", type_=Date()),
@@ -230,9 +246,9 @@ def run_billing(
             "late_due": late_due_date(period, now.date()),
             "run": run.id,
             "now": now,
-            **scope,
         },
     )
+    session.execute(text(f"DROP TABLE {ELIGIBLE_TABLE}"))
     step("invoices")
 
     session.execute(
