@@ -1,4 +1,4 @@
-"""The event tables every service's database holds, as migrations create them (frozen DDL).
+"""DDL that several services' migrations share (frozen): the event tables, the sync-list columns.
 
 The outbox (events a service publishes, written in the same transaction as the change) and the inbox
 (events it has consumed, so a redelivery is a no-op) have the same shape in every service. Their Alembic
@@ -8,6 +8,8 @@ describing what they did.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -62,3 +64,32 @@ def create_inbox() -> None:
 def drop_inbox() -> None:
     op.drop_index(op.f("ix_inbox_received_at"), table_name="inbox")
     op.drop_table("inbox")
+
+
+def add_sync_columns(
+    new_column: Sequence[str], indexed: Sequence[str], creation_indexed: Sequence[str] = ()
+) -> None:
+    """What sync lists need (2026-11-29 revisions): ``updated_at`` on the ``new_column`` tables,
+    backfilled from ``created_at``; an ``(updated_at, id)`` index on ``indexed``; and a
+    ``(created_at, id)`` index on ``creation_indexed`` (tables whose ids are UUIDs, not a sequence)."""
+    for table in new_column:
+        op.add_column(table, sa.Column("updated_at", UTCDateTime(), nullable=True))
+        op.execute(f"UPDATE {table} SET updated_at = created_at")
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column("updated_at", existing_type=UTCDateTime(), nullable=False)
+    for table in indexed:
+        op.create_index(f"ix_{table}_updated_at_id", table, ["updated_at", "id"])
+    for table in creation_indexed:
+        op.create_index(f"ix_{table}_created_at_id", table, ["created_at", "id"])
+
+
+def drop_sync_columns(
+    new_column: Sequence[str], indexed: Sequence[str], creation_indexed: Sequence[str] = ()
+) -> None:
+    for table in creation_indexed:
+        op.drop_index(f"ix_{table}_created_at_id", table_name=table)
+    for table in indexed:
+        op.drop_index(f"ix_{table}_updated_at_id", table_name=table)
+    for table in new_column:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("updated_at")

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
-
-from services.common.db import UTCDateTime
+from services.common.migration_tables import add_sync_columns, drop_sync_columns
 
 revision: str = "webhooks_0002"
 down_revision: str | None = "webhooks_0001"
@@ -30,22 +27,8 @@ INDEXED = ["webhook_endpoints", "webhook_deliveries"]
 
 
 def upgrade() -> None:
-    for table in NEW_COLUMN:
-        op.add_column(table, sa.Column("updated_at", UTCDateTime(), nullable=True))
-        op.execute(f"UPDATE {table} SET updated_at = created_at")
-        with op.batch_alter_table(table) as batch:
-            batch.alter_column("updated_at", existing_type=UTCDateTime(), nullable=False)
-    for table in INDEXED:
-        op.create_index(f"ix_{table}_updated_at_id", table, ["updated_at", "id"])
-    for table in CREATION_INDEXED:
-        op.create_index(f"ix_{table}_created_at_id", table, ["created_at", "id"])
+    add_sync_columns(NEW_COLUMN, INDEXED, CREATION_INDEXED)
 
 
 def downgrade() -> None:
-    for table in CREATION_INDEXED:
-        op.drop_index(f"ix_{table}_created_at_id", table_name=table)
-    for table in INDEXED:
-        op.drop_index(f"ix_{table}_updated_at_id", table_name=table)
-    for table in NEW_COLUMN:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("updated_at")
+    drop_sync_columns(NEW_COLUMN, INDEXED, CREATION_INDEXED)
