@@ -20,21 +20,8 @@ from services.common.wilayah import check_village_code
 NRP_PATTERN = r"^[0-9]{8}$"
 PHONE_PATTERN = r"^\+62[0-9]{8,13}$"
 
-OCCUPATIONS = (
-    "petani",
-    "nelayan",
-    "pedagang",
-    "buruh_harian",
-    "ojol",
-    "sopir",
-    "prt",
-    "pemulung",
-    "perajin",
-    "marbot",
-    "lainnya",
-)
-# The registry's own schemas, by name and content (the gateway refuses one name documented two ways), so
-# a lead's occupation and funding are the same types in a generated client as a worker's.
+# The registry's own schemas, by name and content, so a lead's occupation and funding are the same types in a
+# generated client as a worker's (the gateway refuses one name documented two ways: a drift fails the merge).
 WorkerOccupation = TypeAliasType(
     "WorkerOccupation",
     Annotated[
