@@ -33,7 +33,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import structlog
@@ -55,6 +55,7 @@ from services.common.events import (
 from services.common.settings import ComponentSettings
 from services.common.timeutil import utcnow
 
+_T = TypeVar("_T")
 log = structlog.get_logger("sasar.relay")
 
 NATS_PUBLISHER = "nats"  # the one "subscriber" of an event when the broker fans out
@@ -458,13 +459,31 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
+async def _to_thread_to_the_end(function: Callable[[], _T]) -> _T:
+    """``function()`` in a worker thread, awaited to its end even when the caller is cancelled.
+
+    Cancelling a plain ``asyncio.to_thread`` stops waiting, not the thread: the relay's shutdown then
+    closed or disposed a connection while a thread was still writing through it, which crashes the
+    process on SQLite (seen as a segfault in the relay benchmark's test). The cancellation is re-raised
+    once the thread is done.
+    """
+    task: asyncio.Future[_T] = asyncio.ensure_future(asyncio.to_thread(function))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({task})
+        raise
+
+
 async def relay_once(source: Source, transport: Transport, *, batch_size: int, max_backoff: float) -> int:
     """Claim, deliver and record one batch; the number of events handled (0: nothing was due).
 
     Each database step runs in one worker-thread call (statement and commit together), so a write lock
     is never held while the event loop is busy elsewhere.
     """
-    connection = await asyncio.to_thread(source.engine.connect)
+    connection = await _to_thread_to_the_end(source.engine.connect)
     try:
         transaction = connection.begin()
 
@@ -476,7 +495,7 @@ async def relay_once(source: Source, transport: Transport, *, batch_size: int, m
                 transaction.commit()
             return events
 
-        events = await asyncio.to_thread(claim)
+        events = await _to_thread_to_the_end(claim)
         if not events:
             return 0
         outcomes = await transport.deliver(events)
@@ -486,10 +505,10 @@ async def relay_once(source: Source, transport: Transport, *, batch_size: int, m
             source.record(connection, events, outcomes, transport, max_backoff)
             current.commit()
 
-        await asyncio.to_thread(record)
+        await _to_thread_to_the_end(record)
         return len(events)
     finally:
-        await asyncio.to_thread(connection.close)
+        await _to_thread_to_the_end(connection.close)
 
 
 async def _source_loop(
@@ -500,7 +519,7 @@ async def _source_loop(
     idle = 0.0
     loop = asyncio.get_running_loop()
     while not stop.is_set():
-        if not await asyncio.to_thread(lambda: source.exclusive):
+        if not await _to_thread_to_the_end(lambda: source.exclusive):
             await _sleep_or_stop(stop, 1.0)  # another relay holds this SQLite database
             continue
         try:
@@ -515,11 +534,13 @@ async def _source_loop(
         if now - last_lag >= settings.lag_log_seconds:
             last_lag = now
             with contextlib.suppress(Exception):
-                log.info("outbox lag", source=source.component, **(await asyncio.to_thread(source.lag)))
+                log.info("outbox lag", source=source.component, **(await _to_thread_to_the_end(source.lag)))
         if now - last_purge >= 3600:
             last_purge = now
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(source.purge, dt.timedelta(days=settings.retention_days))
+                await _to_thread_to_the_end(
+                    functools.partial(source.purge, dt.timedelta(days=settings.retention_days))
+                )
         if handled == 0:
             # Idle: poll less and less often (up to max_idle_seconds), back to fast at the next event.
             idle = min(settings.max_idle_seconds, max(idle * 2, settings.poll_interval_seconds))
