@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Select, select
 
@@ -27,24 +27,15 @@ from services.common.principal import Principal
 from services.common.timeutil import to_area_time, today_in_area, utcnow
 from services.funding import rates, reports
 from services.funding.access import FundingReader, require_village_reader
-from services.funding.dependencies import DbSession
+from services.funding.dependencies import DbSession, Identities
 from services.funding.models import Invoice, InvoiceLine, Payment, PaymentAllocation
 from services.funding.pricing import Period, PricingError
-from services.funding.registry_client import IdentityDirectory
 from services.funding.schemas import MAX_ROW_ID, VillageCodeFilter, VillageCodeText
 from services.funding.statuses import InvoiceStatus
 
 router = APIRouter(tags=["funding"])
 Format = Annotated[ExportFormat, Depends(export_format)]
 VillageFilter = Annotated[VillageCodeFilter | None, Query()]
-
-
-def identity_directory(request: Request) -> IdentityDirectory:
-    directory: IdentityDirectory = request.app.state.worker_directory
-    return directory
-
-
-Identities = Annotated[IdentityDirectory, Depends(identity_directory)]
 
 
 def _scoped(

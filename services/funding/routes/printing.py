@@ -13,9 +13,8 @@ from fastapi.responses import HTMLResponse
 
 from services.funding import invoice_print, payments
 from services.funding.access import FundingReader
-from services.funding.dependencies import DbSession
+from services.funding.dependencies import DbSession, Identities
 from services.funding.routes.common import RowId
-from services.funding.routes.exports import Identities
 
 router = APIRouter(prefix="/v1", tags=["funding"])
 
