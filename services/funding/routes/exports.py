@@ -19,13 +19,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from services.common.errors import ValidationProblem
 from services.common.exports import EXPORT_RESPONSES, Cell, ExportFormat, export_format, export_response
 from services.common.principal import Principal
 from services.common.timeutil import to_area_time, today_in_area, utcnow
-from services.funding import rates, reports
+from services.funding import invoices, rates, reports
 from services.funding.access import FundingReader, require_village_reader
 from services.funding.dependencies import DbSession, Identities
 from services.funding.models import Invoice, InvoiceLine, Payment, PaymentAllocation
@@ -36,17 +36,6 @@ from services.funding.statuses import InvoiceStatus
 router = APIRouter(tags=["funding"])
 Format = Annotated[ExportFormat, Depends(export_format)]
 VillageFilter = Annotated[VillageCodeFilter | None, Query()]
-
-
-def _scoped(
-    statement: Select[tuple[Invoice]], principal: Principal, village_code: str | None
-) -> Select[tuple[Invoice]]:
-    allowed = principal.village_filter()
-    if allowed is not None:
-        statement = statement.where(Invoice.village_code.in_(sorted(allowed)))
-    if village_code:
-        statement = statement.where(Invoice.village_code == village_code)
-    return statement
 
 
 def _period_index(period: str) -> int:
@@ -105,12 +94,12 @@ def export_invoices(
     period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
     status: InvoiceStatus | None = None,
 ) -> StreamingResponse:
-    invoices = _scoped(select(Invoice), principal, village_code)
-    if period:
-        invoices = invoices.where(Invoice.period_idx == _period_index(period))
-    if status:
-        invoices = invoices.where(Invoice.status == status)
-    chosen = invoices.subquery()
+    chosen = invoices.list_statement(
+        principal,
+        village_code=village_code,
+        period_idx=_period_index(period) if period else None,
+        status=status,
+    ).subquery()
     lines = (
         select(Invoice, InvoiceLine)
         .join(chosen, chosen.c.id == Invoice.id)
